@@ -1,0 +1,60 @@
+"""Whole-pipeline speed (`textsynth render`) against the painter alone, same run.
+
+    python benchmarks/render_bench.py [--n 20000] [--workers 2] [--out /tmp/textsynth-bench]
+
+Efficiency = pipeline rate / (painter rate x workers). The painter is measured in one process over
+n / workers samples from fresh caches, which is what each worker paints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from textsynth import RenderConfig, SampleGenerator
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default="/tmp/textsynth-bench")
+    parser.add_argument("--keep", action="store_true", help="keep the rendered dataset")
+    args = parser.parse_args()
+
+    per_worker = args.n // args.workers
+    gen = SampleGenerator(RenderConfig(n=args.n))
+    t = time.perf_counter()
+    for i in range(per_worker):
+        gen.sample(i)
+    painter = per_worker / (time.perf_counter() - t)
+
+    out = Path(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "textsynth", "render", "--n", str(args.n), "--workers", str(args.workers),
+           "--out", str(out), "--quiet"]
+    t = time.perf_counter()
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    summary = done.stdout.strip().splitlines()[-1]
+    # "... rendered N in S s = R samples/s ...": the rate of the render phase itself.
+    phase_seconds = float(summary.split(" rendered ")[1].split(" in ")[1].split(" s")[0])
+    pipeline = args.n / phase_seconds
+    end_to_end = args.n / wall
+    size = sum(p.stat().st_size for p in out.glob("shard-*.h5"))
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
+    print(f"command   : {' '.join(cmd[1:])}")
+    print(f"painter alone, 1 process, {per_worker} samples: {painter:8.0f} samples/s")
+    print(f"pipeline, render phase ({args.workers} workers)  : {pipeline:8.0f} samples/s "
+          f"(efficiency {pipeline / (painter * args.workers):.2f})")
+    print(f"pipeline, whole command incl. start-up   : {end_to_end:8.0f} samples/s "
+          f"(efficiency {end_to_end / (painter * args.workers):.2f}), {wall:.1f} s, {size / 1e9:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Shared fixtures: small configs and a helper that runs the CLI in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from textsynth.cli import main
+from textsynth.config import RenderConfig
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def small_config(**changes) -> RenderConfig:
+    """A quick config: narrow canvas, short texts, small shards."""
+    cfg = RenderConfig(n=120)
+    cfg.canvas.width, cfg.canvas.height = 256, 32
+    cfg.text.max_len = 10
+    cfg.output.shard_size = 50
+    cfg.output.workers = "1"
+    for key, value in changes.items():
+        section, _, name = key.rpartition("__")
+        setattr(getattr(cfg, section) if section else cfg, name, value)
+    return cfg
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run `textsynth ARGS` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def run_subprocess(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "textsynth", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=REPO, **kwargs)

@@ -1,0 +1,12 @@
+"""textsynth: synthetic text-line images for OCR training, written as sharded HDF5 datasets."""
+
+from textsynth.charset import Charset
+from textsynth.config import RenderConfig
+from textsynth.errors import TextsynthError
+from textsynth.fonts import FontSet
+from textsynth.generator import SampleGenerator
+from textsynth.paint import Painter, SampleParams
+from textsynth.version import __version__
+
+__all__ = ["Charset", "FontSet", "Painter", "RenderConfig", "SampleGenerator", "SampleParams",
+           "TextsynthError", "__version__"]

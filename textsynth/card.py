@@ -1,0 +1,78 @@
+"""The dataset card: a README.md written beside the shards saying how they were made and how to load them."""
+
+from __future__ import annotations
+
+import platform
+from collections import Counter
+from pathlib import Path
+
+import h5py
+import numpy as np
+import PIL
+
+from textsynth.manifest import Manifest
+
+
+def _font_usage(out: Path, manifest: Manifest) -> Counter:
+    """Samples per font, read from the first shard (a cheap, representative count)."""
+    counts: Counter = Counter()
+    if manifest.shards:
+        with h5py.File(out / manifest.shards[0].file, "r") as f:
+            ids, n = np.unique(f["params/font_id"][:], return_counts=True)
+            counts.update({int(i): int(c) for i, c in zip(ids, n)})
+    return counts
+
+
+def write_card(out: str | Path, manifest: Manifest) -> Path:
+    out = Path(out)
+    m = manifest
+    c = m.config
+    total = sum(r.bytes for r in m.shards)
+    usage = _font_usage(out, m)
+    fonts = "\n".join(
+        f"| {i} | `{f['file']}` | {f['family']} {f['style']} | {f['licence']} | {usage.get(i, 0)} |"
+        for i, f in enumerate(m.fonts))
+    charset = "".join(m.charset)
+    status = "Complete." if m.complete else "**Unfinished render**: run the same command again to finish it."
+    a = c["augment"]
+    text = f"""# textsynth dataset
+
+{m.n:,} synthetic text-line images, {m.width}x{m.height} pixels, grayscale `uint8`, with their label ids,
+in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
+
+## How it was made
+- Command: `{m.command or "textsynth render (Python API)"}`
+- textsynth {m.textsynth_version}, Python {platform.python_version()}, numpy {np.__version__},
+  h5py {h5py.__version__}, Pillow {PIL.__version__}
+- Seed {m.seed}; sample *i* depends only on the seed, the config and *i*, so any subset can be re-rendered
+  byte-identical. The full resolved config is in `manifest.json` under `config`.
+- Text: `{c["text"]["source"]}`, {c["text"]["min_len"]}-{c["text"]["max_len"]} characters.
+- Augmentation: rotation within ±{a["max_angle"]}°, mirror p={a["mirror"]}, upside-down p={a["upside_down"]},
+  speckle noise up to {a["noise"]}, blur up to {a["blur"]} px.
+
+## Charset ({len(m.charset)} symbols; label id = position; CTC blank = {len(m.charset)})
+`{charset}`
+
+## Fonts (samples per font in shard 0)
+| id | file | face | licence | samples |
+|---|---|---|---|---|
+{fonts}
+
+## Load it with plain h5py
+```python
+import json, h5py
+manifest = json.load(open("manifest.json"))
+charset = manifest["charset"]
+with h5py.File(manifest["shards"][0]["file"], "r") as f:
+    images = f["images"][:256]          # uint8 (256, {m.height}, {m.width})
+    labels = f["labels"][:256]          # int32, padded with -1
+    lengths = f["label_length"][:256]
+    texts = f["text"].asstr()[:256]
+print("".join(charset[i] for i in labels[0][: lengths[0]]), texts[0])
+```
+Or with textsynth: `ds = textsynth.open_dataset(".")`. The format is described in textsynth's `FORMAT.md`
+(version {m.format_version}).
+"""
+    path = out / "README.md"
+    path.write_text(text, encoding="utf-8")
+    return path

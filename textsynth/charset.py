@@ -1,0 +1,130 @@
+"""The alphabet: symbols, their label ids, and text <-> id conversion."""
+
+from __future__ import annotations
+
+import json
+import string
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from textsynth.errors import TextsynthError
+
+# The seed prototype's 68-symbol alphabet, in its id order. The CTC blank is not a symbol:
+# models put it at index len(charset).
+DEFAULT_SYMBOLS = string.ascii_lowercase + string.ascii_uppercase + string.digits + " .,-':"
+
+
+def _describe(chars: Iterable[str]) -> str:
+    return ", ".join(repr(c) if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in chars)
+
+
+class Charset:
+    """An ordered set of single-character symbols; a symbol's id is its position."""
+
+    def __init__(self, symbols: Sequence[str]):
+        symbols = [unicodedata.normalize("NFC", s) for s in symbols]
+        if not symbols:
+            raise TextsynthError("charset is empty")
+        bad = [s for s in symbols if len(s) != 1]
+        if bad:
+            raise TextsynthError(f"charset symbols must be single characters, got {bad[:5]!r}")
+        dupes = sorted({s for s in symbols if symbols.count(s) > 1})
+        if dupes:
+            raise TextsynthError(f"charset has duplicate symbols: {_describe(dupes)}")
+        controls = [s for s in symbols if unicodedata.category(s).startswith("C")]
+        if controls:
+            raise TextsynthError(f"charset has control/unassigned characters: {_describe(controls)}")
+        self.symbols: tuple[str, ...] = tuple(symbols)
+        self._ids = {s: i for i, s in enumerate(self.symbols)}
+
+    @classmethod
+    def default(cls) -> Charset:
+        return cls(DEFAULT_SYMBOLS)
+
+    @classmethod
+    def from_string(cls, symbols: str) -> Charset:
+        return cls(list(unicodedata.normalize("NFC", symbols)))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Charset:
+        """One symbol per line; a line holding a single space is the space symbol."""
+        path = Path(path)
+        try:
+            lines = path.read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TextsynthError(f"cannot read charset file {path}: {exc}") from None
+        symbols = [line.rstrip("\r") for line in lines]
+        symbols = [s if s == " " else s.strip() for s in symbols]
+        return cls([s for s in symbols if s != ""])
+
+    @classmethod
+    def from_spec(cls, spec: str) -> Charset:
+        """`default`, a path to a symbols file, or the symbols themselves."""
+        if spec == "default":
+            return cls.default()
+        if Path(spec).is_file():
+            return cls.from_file(spec)
+        return cls.from_string(spec)
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def __contains__(self, char: str) -> bool:
+        return char in self._ids
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Charset) and other.symbols == self.symbols
+
+    def __hash__(self) -> int:
+        return hash(self.symbols)
+
+    def __repr__(self) -> str:
+        return f"Charset({''.join(self.symbols)!r})"
+
+    @property
+    def blank(self) -> int:
+        """The CTC blank index models use: one past the last symbol."""
+        return len(self.symbols)
+
+    def missing(self, text: str) -> list[str]:
+        """Characters of (NFC-normalized) text that are not symbols, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for c in unicodedata.normalize("NFC", text):
+            if c not in self._ids:
+                seen[c] = None
+        return list(seen)
+
+    def encode(self, text: str) -> list[int]:
+        text = unicodedata.normalize("NFC", text)
+        try:
+            return [self._ids[c] for c in text]
+        except KeyError:
+            raise TextsynthError(
+                f"text {text!r} has characters outside the charset: {_describe(self.missing(text))}"
+            ) from None
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Ids to text; negative ids (padding) and the blank are skipped."""
+        n = len(self.symbols)
+        out = []
+        for i in ids:
+            i = int(i)
+            if 0 <= i < n:
+                out.append(self.symbols[i])
+            elif i > n:
+                raise TextsynthError(f"label id {i} is outside the charset of {n} symbols")
+        return "".join(out)
+
+    def to_json(self) -> str:
+        return json.dumps(list(self.symbols), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> Charset:
+        try:
+            symbols = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise TextsynthError(f"charset JSON is malformed: {exc}") from None
+        if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+            raise TextsynthError("charset JSON must be a list of one-character strings")
+        return cls(symbols)

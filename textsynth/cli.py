@@ -1,0 +1,182 @@
+"""The `textsynth` command line: render, config, fonts, sample, inspect, verify, preview, export."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+
+from textsynth.config import RenderConfig, parse_count
+from textsynth.errors import TextsynthError
+
+# CLI flag -> (config path, parser). Every flag is also a TOML setting.
+RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
+    "n": (("n",), lambda v: parse_count(v, "--n"), "samples to render: 1000000, 1e6 or 1_000_000"),
+    "seed": (("seed",), int, "random seed; sample i depends only on (seed, i) and the config"),
+    "width": (("canvas", "width"), int, "canvas width in pixels"),
+    "height": (("canvas", "height"), int, "canvas height in pixels"),
+    "charset": (("text", "charset"), str, 'default, a symbols file (one per line) or the symbols themselves'),
+    "text": (("text", "source"), str, "random, words:PATH or lines:PATH"),
+    "min-len": (("text", "min_len"), int, "shortest text, in characters"),
+    "max-len": (("text", "max_len"), int, "longest text, in characters"),
+    "fonts": (("fonts", "dir"), str, "folder of .ttf/.otf fonts (default: the bundled fonts)"),
+    "max-angle": (("augment", "max_angle"), float, "rotation range in degrees (±)"),
+    "mirror": (("augment", "mirror"), float, "probability of a left-right flip"),
+    "upside-down": (("augment", "upside_down"), float, "probability of a 180° turn"),
+    "noise": (("augment", "noise"), float, "largest speckle-noise severity"),
+    "blur": (("augment", "blur"), float, "largest Gaussian blur sigma in pixels"),
+    "shard-size": (("output", "shard_size"), lambda v: parse_count(v, "--shard-size"), "samples per shard"),
+    "workers": (("output", "workers"), str, "auto or a number of worker processes"),
+    "compression": (("output", "compression"), str, "none or gzip"),
+    "backend": (("output", "backend"), str, "loky (local processes) or dask"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line instead of usage + error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise TextsynthError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _config_from_args(args: argparse.Namespace) -> RenderConfig:
+    config = RenderConfig.from_toml(args.config) if getattr(args, "config", None) else RenderConfig()
+    overrides: dict = {}
+    for flag, (path, _, _) in RENDER_FLAGS.items():
+        value = getattr(args, flag.replace("-", "_"), None)
+        if value is None:
+            continue
+        node = overrides
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    if overrides:
+        config = RenderConfig.from_dict({**_deep_merge(config.to_dict(), overrides)}, origin="command line")
+    config.validate()
+    return config
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _add_render_flags(p: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    p.add_argument("--config", metavar="FILE.toml", help="settings file; flags override it")
+    for flag, (_, kind, help_text) in RENDER_FLAGS.items():
+        if only is None or flag in only:
+            p.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from textsynth.pipeline import render
+
+    config = _config_from_args(args)
+    command = "textsynth " + " ".join(shlex.quote(a) for a in args.argv)
+    result = render(config, args.out, overwrite=args.overwrite, resume=True, progress=not args.quiet,
+                    command=command, scheduler=args.scheduler)
+    print(result.summary())
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    config = _config_from_args(args)
+    sys.stdout.write(config.to_toml())
+    return 0
+
+
+def cmd_fonts(args: argparse.Namespace) -> int:
+    from textsynth.charset import Charset, _describe
+    from textsynth.fonts import FontSet
+
+    config = _config_from_args(args)
+    charset = Charset.from_spec(config.text.charset)
+    fontset = FontSet.load(config.fonts.dir or None, charset)
+    rows = [("font", "face", "covered", "missing")]
+    for info, cov in zip(fontset.fonts, fontset.coverage):
+        missing = [c for c in charset.symbols if c not in cov]
+        rows.append((info.name, f"{info.family} {info.style}", f"{len(cov)}/{len(charset)}",
+                     _describe(missing) if missing else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
+    uncovered = fontset.uncovered()
+    if uncovered:
+        print(f"no font draws: {_describe(uncovered)}")
+        return 1
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from textsynth.generator import SampleGenerator
+    from textsynth.preview import save_sheet
+
+    config = _config_from_args(args)
+    gen = SampleGenerator(config)
+    count = parse_count(args.count, "--n")
+    samples = [gen.sample(i) for i in range(count)]
+    notes = [f"{gen.fontset.fonts[p.font_id].name} {p.font_size}px {p.angle:+.1f}°"
+             + (" mirror" if p.mirror else "") + (" upside-down" if p.upside_down else "") for p, _ in samples]
+    path = save_sheet(args.out, [img for _, img in samples], [p.text for p, _ in samples], columns=2,
+                      notes=notes)
+    print(f"wrote {len(samples)} samples to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="textsynth", description="Synthetic text-line images for OCR, as sharded HDF5.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("render", help="render a dataset of N samples into sharded HDF5")
+    _add_render_flags(p)
+    p.add_argument("--out", default="data/default", help="dataset folder (default: data/default)")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted render (the default when one exists)")
+    p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    p.add_argument("--scheduler", default=None, help="with --backend dask: tcp://HOST:PORT or local")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("config", help="print the resolved config (the defaults unless flags say otherwise) as TOML")
+    _add_render_flags(p)
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("fonts", help="print which charset characters each font really draws")
+    _add_render_flags(p, only=("fonts", "charset"))
+    p.set_defaults(func=cmd_fonts)
+
+    p = sub.add_parser("sample", help="paint a few samples into a contact sheet PNG")
+    output_only = ("n", "shard-size", "workers", "compression", "backend")
+    _add_render_flags(p, only=[f for f in RENDER_FLAGS if f not in output_only])
+    p.add_argument("--n", dest="count", default="16", help="samples on the sheet (default 16)")
+    p.add_argument("--out", default="sample.png", help="PNG file to write (default sample.png)")
+    p.set_defaults(func=cmd_sample)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        args.argv = argv
+        return args.func(args)
+    except TextsynthError as exc:
+        print(f"textsynth: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("textsynth: interrupted; finished shards are kept, run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"textsynth: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,50 @@
+"""Sample generation: config -> text -> painted, augmented sample, with sample i depending only on (seed, i)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from textsynth.charset import Charset
+from textsynth.config import RenderConfig
+from textsynth.errors import TextsynthError
+from textsynth.fonts import FontSet
+from textsynth.paint import Painter, SampleParams, TextDoesNotFit
+from textsynth.text import make_text_source
+
+# Texts drawn for one sample before the config is declared unable to produce fitting text.
+_MAX_REDRAWS = 200
+
+
+class SampleGenerator:
+    """Makes sample i of a render from its config; any process builds the same samples."""
+
+    def __init__(self, config: RenderConfig, charset: Charset | None = None, fontset: FontSet | None = None):
+        config.validate()
+        self.config = config
+        self.charset = charset or Charset.from_spec(config.text.charset)
+        self.fontset = fontset or FontSet.load(config.fonts.dir or None, self.charset)
+        self.fontset.require_full_charset()
+        self.source = make_text_source(config.text.source, self.charset, config.text.min_len, config.text.max_len)
+        self.painter = Painter(config, self.fontset)
+
+    def rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.config.seed, index])
+
+    def params(self, index: int) -> SampleParams:
+        """Sample `index`'s record; texts that cannot fit are redrawn from the same stream."""
+        rng = self.rng(index)
+        for _ in range(_MAX_REDRAWS):
+            text = self.source.sample(rng)
+            try:
+                return self.painter.sample_params(rng, text, index)
+            except TextDoesNotFit:
+                continue
+        c = self.config
+        raise TextsynthError(
+            f"no text of {c.text.min_len}-{c.text.max_len} characters fits the {c.canvas.width}x{c.canvas.height} "
+            f"canvas at font size >= {self.painter.min_size} px after {_MAX_REDRAWS} tries: "
+            "lower --max-len or widen the canvas")
+
+    def sample(self, index: int, out: np.ndarray | None = None) -> tuple[SampleParams, np.ndarray]:
+        params = self.params(index)
+        return params, self.painter.paint(params, out)

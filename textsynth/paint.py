@@ -1,0 +1,199 @@
+"""The painter: sample a replayable record for a text, then draw that record into a uint8 text-line image."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from textsynth.augment import NoiseBank, apply_flips, blur_mask, blur_padding, rotate_mask, sample_augment
+from textsynth.config import RenderConfig
+from textsynth.errors import TextsynthError
+from textsynth.fonts import FontSet
+
+_REF_SIZE = 100  # font size whose advances predict the largest size that fits
+
+
+@dataclass(frozen=True)
+class SampleParams:
+    """Everything that decides one sample's pixels; `Painter.paint` replays it exactly."""
+
+    index: int
+    text: str
+    font_id: int
+    font_size: int
+    x: int
+    y: int
+    angle: float
+    mirror: bool
+    upside_down: bool
+    blur: float
+    noise_level: float
+    noise_row: int
+    noise_col: int
+    background: int
+    foreground: int
+
+    def replace(self, **changes) -> SampleParams:
+        return dataclasses.replace(self, **changes)
+
+
+PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(SampleParams) if f.name != "text")
+
+
+class TextDoesNotFit(TextsynthError):
+    """The text cannot fit the canvas even at the smallest allowed font size."""
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    mask: np.ndarray  # ink coverage, 0..255
+    left: int  # ink box offset from the pen position on the baseline
+    top: int
+    advance: float
+
+
+class _FontAtSize:
+    """One font at one pixel size, with its rasterized glyphs cached."""
+
+    def __init__(self, path: str, size: int):
+        self.font = ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+        self.glyphs: dict[str, _Glyph] = {}
+
+    def glyph(self, char: str) -> _Glyph:
+        g = self.glyphs.get(char)
+        if g is None:
+            left, top, right, bottom = self.font.getbbox(char, anchor="ls")
+            advance = self.font.getlength(char)
+            if right > left and bottom > top and not char.isspace():
+                img = Image.new("L", (right - left, bottom - top), 0)
+                ImageDraw.Draw(img).text((-left, -top), char, font=self.font, fill=255, anchor="ls")
+                mask = np.asarray(img)
+            else:
+                mask = np.zeros((0, 0), np.uint8)
+            g = self.glyphs[char] = _Glyph(mask, left, top, advance)
+        return g
+
+    def text_mask(self, text: str) -> np.ndarray:
+        """The ink of `text` laid out on one baseline, cropped to its ink box."""
+        placed = []
+        pen = 0.0
+        for char in text:
+            g = self.glyph(char)
+            if g.mask.size:
+                placed.append((round(pen) + g.left, g.top, g.mask))
+            pen += g.advance
+        if not placed:
+            raise TextsynthError(f"text {text!r} has no visible ink")
+        x0 = min(p[0] for p in placed)
+        y0 = min(p[1] for p in placed)
+        x1 = max(p[0] + p[2].shape[1] for p in placed)
+        y1 = max(p[1] + p[2].shape[0] for p in placed)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for x, y, m in placed:
+            h, w = m.shape
+            region = mask[y - y0:y - y0 + h, x - x0:x - x0 + w]
+            np.maximum(region, m, out=region)
+        return mask
+
+
+class Painter:
+    """Draws text lines on a fixed canvas from `SampleParams` records, with per-font glyph caches."""
+
+    def __init__(self, config: RenderConfig, fontset: FontSet):
+        self.config = config
+        self.fontset = fontset
+        self.width, self.height = config.canvas.width, config.canvas.height
+        self.margin = config.canvas.margin
+        self.min_size = max(1, round(config.fonts.min_size * self.height))
+        self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
+        self.noise = NoiseBank(self.width, self.height, config.seed)
+        self._fonts: dict[tuple[int, int], _FontAtSize] = {}
+        self._ref: dict[int, tuple[dict[str, float], float]] = {}
+        self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
+
+    def _font(self, font_id: int, size: int) -> _FontAtSize:
+        key = (font_id, size)
+        f = self._fonts.get(key)
+        if f is None:
+            f = self._fonts[key] = _FontAtSize(self.fontset.fonts[font_id].path, size)
+        return f
+
+    def _predicted_max_size(self, font_id: int, text: str, angle: float, pad: int) -> int:
+        """Largest size whose rotated box should fit, from advances at a reference size."""
+        ref = self._ref.get(font_id)
+        if ref is None:
+            ascent, descent = self._font(font_id, _REF_SIZE).font.getmetrics()
+            ref = self._ref[font_id] = ({}, (ascent + descent) / _REF_SIZE)
+        advances, height_per_px = ref
+        width_per_px = 0.0
+        for char in text:
+            a = advances.get(char)
+            if a is None:
+                a = advances[char] = self._font(font_id, _REF_SIZE).font.getlength(char) / _REF_SIZE
+            width_per_px += a
+        width_per_px += 0.15  # italic overhang and side bearings beyond the advances
+        cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+        room_w = self.width - 2 * self.margin - 2 * pad - 2
+        room_h = self.height - 2 * self.margin - 2 * pad - 2
+        size = min(room_w / (width_per_px * cos + height_per_px * sin),
+                   room_h / (width_per_px * sin + height_per_px * cos))
+        return int(math.floor(size))
+
+    def _ink(self, font_id: int, size: int, text: str, blur: float, angle: float) -> np.ndarray:
+        key = (font_id, size, text, blur, angle)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        mask = rotate_mask(blur_mask(self._font(font_id, size).text_mask(text), blur), angle)
+        self._last = (key, mask)
+        return mask
+
+    def _fits(self, mask: np.ndarray) -> bool:
+        h, w = mask.shape
+        return w <= self.width - 2 * self.margin and h <= self.height - 2 * self.margin
+
+    def sample_params(self, rng: np.random.Generator, text: str, index: int = 0) -> SampleParams:
+        """Draw a record for `text`: font, size, position and augmentations. Raises TextDoesNotFit."""
+        fonts = self.fontset.covering(text)
+        if not fonts:
+            raise TextDoesNotFit(f"no font draws every character of {text!r}")
+        font_id = fonts[int(rng.integers(len(fonts)))]
+        aug = sample_augment(rng, self.config.augment, self.noise)
+        pad = blur_padding(aug["blur"])
+        largest = min(self.max_size, self._predicted_max_size(font_id, text, aug["angle"], pad))
+        if largest < self.min_size:
+            raise TextDoesNotFit(self._no_fit_message(text))
+        size = int(rng.integers(self.min_size, largest + 1))
+        mask = self._ink(font_id, size, text, aug["blur"], aug["angle"])
+        while not self._fits(mask):  # the prediction was a pixel or two optimistic
+            size -= 1
+            if size < self.min_size:
+                raise TextDoesNotFit(self._no_fit_message(text))
+            mask = self._ink(font_id, size, text, aug["blur"], aug["angle"])
+        h, w = mask.shape
+        x = int(rng.integers(self.margin, self.width - self.margin - w + 1))
+        y = int(rng.integers(self.margin, self.height - self.margin - h + 1))
+        return SampleParams(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y, **aug)
+
+    def _no_fit_message(self, text: str) -> str:
+        return (f"text {text!r} ({len(text)} characters) does not fit a {self.width}x{self.height} canvas "
+                f"even at the smallest font size ({self.min_size} px)")
+
+    def paint(self, p: SampleParams, out: np.ndarray | None = None) -> np.ndarray:
+        """The sample's pixels: uint8 (height, width), dark ink on a light background (written into `out` if given)."""
+        mask = self._ink(p.font_id, p.font_size, p.text, p.blur, p.angle)
+        h, w = mask.shape
+        if p.x < 0 or p.y < 0 or p.x + w > self.width or p.y + h > self.height:
+            raise TextsynthError(f"sample {p.index}: text box {w}x{h} at ({p.x}, {p.y}) leaves the canvas")
+        canvas = np.full((self.height, self.width), p.background, np.uint8)
+        contrast = p.background - p.foreground
+        ink = (mask.astype(np.uint16) * contrast + 127) // 255
+        canvas[p.y:p.y + h, p.x:p.x + w] = p.background - ink.astype(np.uint8)
+        image = apply_flips(self.noise.apply(canvas, p.noise_level, p.noise_row, p.noise_col), p.mirror, p.upside_down)
+        if out is None:
+            return image
+        out[...] = image
+        return out

@@ -1,0 +1,285 @@
+"""The render pipeline: plan shards, render missing ones in parallel workers, keep the manifest current."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from tqdm import tqdm
+
+from textsynth.card import write_card
+from textsynth.charset import Charset
+from textsynth.config import RenderConfig
+from textsynth.errors import TextsynthError
+from textsynth.fonts import FontSet
+from textsynth.generator import SampleGenerator
+from textsynth.manifest import MANIFEST_NAME, Manifest, ShardRecord
+from textsynth.preview import save_sheet
+from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, file_sha256, shard_name
+from textsynth.version import __version__
+
+BLOCK = 256  # samples rendered between two writes: bounds a worker's memory whatever the shard size
+PREVIEW_SAMPLES = 16
+_OUR_FILES = ("manifest.json", "README.md", "preview.png")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render did: the final manifest and how long the missing shards took."""
+
+    manifest: Manifest
+    out: Path
+    rendered: int
+    seconds: float
+    workers: int
+
+    def summary(self) -> str:
+        m = self.manifest
+        rate = self.rendered / self.seconds if self.seconds > 0 and self.rendered else 0.0
+        total = sum(r.bytes for r in m.shards)
+        return (f"{m.n} samples, {len(m.shards)} shards, {_human(total)} in {self.out}; rendered {self.rendered} "
+                f"in {self.seconds:.1f} s = {rate:,.0f} samples/s with {self.workers} workers")
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """Everything a worker needs to render one shard; small and picklable (no pixels travel)."""
+
+    config: dict
+    fontset: FontSet
+    out: str
+    index: int
+    first: int
+    count: int
+
+
+_GENERATORS: dict[str, SampleGenerator] = {}
+
+
+def _generator(job: ShardJob) -> SampleGenerator:
+    """One generator per worker process and config, so glyph caches outlive a single shard."""
+    key = json.dumps(job.config, sort_keys=True)
+    gen = _GENERATORS.get(key)
+    if gen is None:
+        _GENERATORS.clear()
+        gen = _GENERATORS[key] = SampleGenerator(RenderConfig.from_dict(job.config), job.fontset.charset,
+                                                 job.fontset)
+    return gen
+
+
+def max_text_bytes(charset: Charset, max_len: int) -> int:
+    return max_len * max(len(s.encode("utf-8")) for s in charset.symbols)
+
+
+def render_shard(job: ShardJob) -> ShardRecord:
+    """Render samples [first, first + count) into shard `index` under `out`; runs in a worker."""
+    gen = _generator(job)
+    cfg = gen.config
+    h, w = cfg.canvas.height, cfg.canvas.width
+    path = Path(job.out) / shard_name(job.index)
+    writer = ShardWriter(path, count=job.count, width=w, height=h, max_len=cfg.text.max_len,
+                         max_text_bytes=max_text_bytes(gen.charset, cfg.text.max_len),
+                         charset_json=gen.charset.to_json(), shard_index=job.index, first_index=job.first,
+                         compression=cfg.output.compression, partial_tag=str(os.getpid()))
+    images = np.empty((min(BLOCK, job.count), h, w), np.uint8)
+    with writer:
+        for start in range(0, job.count, BLOCK):
+            n = min(BLOCK, job.count - start)
+            params, labels = [], []
+            for k in range(n):
+                p, _ = gen.sample(job.first + start + k, out=images[k])
+                params.append(p)
+                labels.append(gen.charset.encode(p.text))
+            writer.write(start, images[:n], labels, params)
+        sha, size = writer.close()
+    return ShardRecord(file=path.name, index=job.index, first=job.first, count=job.count, sha256=sha, bytes=size)
+
+
+def estimate_bytes(config: RenderConfig, charset: Charset, samples: int) -> int:
+    per_sample = (config.canvas.width * config.canvas.height + 4 * config.text.max_len + 4
+                  + max_text_bytes(charset, config.text.max_len) + 60)
+    return samples * per_sample + 64 * 1024
+
+
+def _human(nbytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if nbytes < 1000 or unit == "TB":
+            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        nbytes /= 1000
+    return f"{nbytes:.1f} TB"
+
+
+def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _diff(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} -> {b!r}")
+    return out
+
+
+def _prepare_output(out: Path, overwrite: bool) -> Manifest | None:
+    """Check the output folder can take the dataset; returns an existing manifest to resume from."""
+    if out.exists() and not out.is_dir():
+        raise TextsynthError(f"output path {out} exists and is not a folder")
+    if not out.exists():
+        return None
+    existing = None
+    if (out / MANIFEST_NAME).exists():
+        try:
+            existing = Manifest.read(out)
+        except TextsynthError:
+            if not overwrite:
+                raise TextsynthError(f"{out} holds a damaged {MANIFEST_NAME}; pass --overwrite to replace it") from None
+    elif any(out.iterdir()) and not overwrite:
+        raise TextsynthError(f"output folder {out} is not empty and holds no textsynth dataset; "
+                             "choose another folder or pass --overwrite")
+    return existing
+
+
+def _clear_dataset(out: Path) -> None:
+    for path in out.glob("shard-*.h5*"):
+        path.unlink()
+    for name in _OUR_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+def _intact(out: Path, record: ShardRecord) -> bool:
+    path = out / record.file
+    try:
+        return path.stat().st_size == record.bytes and file_sha256(path) == record.sha256
+    except OSError:
+        return False
+
+
+def _new_manifest(config: RenderConfig, gen: SampleGenerator, command: str) -> Manifest:
+    return Manifest(
+        config=config.to_dict(), charset=list(gen.charset.symbols),
+        fonts=[f.to_dict() for f in gen.fontset.fonts], seed=config.seed, n=config.n,
+        width=config.canvas.width, height=config.canvas.height, max_len=config.text.max_len,
+        shard_size=config.output.shard_size, textsynth_version=__version__, command=command,
+        text_source={"spec": config.text.source, "kept": gen.source.report.kept,
+                     "skipped": gen.source.report.skipped},
+    )
+
+
+def _import_worker_modules() -> int:
+    import textsynth.pipeline  # noqa: F401  (the import is the point: it warms the worker)
+
+    return os.getpid()
+
+
+def _start_workers(config: RenderConfig, workers: int) -> threading.Thread | None:
+    """Spawn the loky workers in the background so their start overlaps the parent's own checks."""
+    if config.output.backend != "loky" or workers < 2:
+        return None
+    n_jobs = min(workers, -(-config.n // config.output.shard_size))
+    if n_jobs < 2:
+        return None
+    thread = threading.Thread(target=lambda: Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_import_worker_modules)() for _ in range(n_jobs)), daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_jobs(jobs: list[ShardJob], workers: int, scheduler: str | None):
+    """Yield each job's ShardRecord as it finishes, on the configured joblib backend."""
+    if not jobs:
+        return
+    n_jobs = min(workers, len(jobs))
+    if jobs[0].config["output"]["backend"] == "dask":
+        from textsynth.distributed import dask_backend
+
+        with dask_backend(scheduler, workers, jobs[0].out) as n_jobs:
+            yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                delayed(render_shard)(job) for job in jobs)
+        return
+    if n_jobs == 1:
+        for job in jobs:
+            yield render_shard(job)
+        return
+    yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
+        delayed(render_shard)(job) for job in jobs)
+
+
+def render(config: RenderConfig, out: str | Path, *, overwrite: bool = False, resume: bool = True,
+           progress: bool = True, command: str = "", scheduler: str | None = None) -> RenderResult:
+    """Render `config.n` samples into `out`, resuming a compatible partial dataset there."""
+    config.validate()
+    out = Path(out)
+    workers = config.workers_count(len(os.sched_getaffinity(0)))
+    warming = _start_workers(config, workers)
+    gen = SampleGenerator(config)  # fonts, charset and text source are checked before anything is written
+    preview = [gen.sample(i) for i in range(min(PREVIEW_SAMPLES, config.n))]
+    existing = _prepare_output(out, overwrite)
+    if existing is not None and not overwrite:
+        differences = _diff(existing.config, config.to_dict())
+        differences = [d for d in differences if not d.startswith(("output.workers", "output.backend"))]
+        if differences:
+            raise TextsynthError(f"{out} holds a dataset made with another config ({'; '.join(differences)}); "
+                                 "pass --overwrite to replace it")
+        if not resume and not existing.complete:
+            raise TextsynthError(f"{out} holds an unfinished render; pass --resume to finish it or --overwrite")
+
+    manifest = _new_manifest(config, gen, command)
+    done: dict[int, ShardRecord] = {}
+    if existing is not None and not overwrite:
+        checks = Parallel(n_jobs=min(workers, max(1, len(existing.shards))), prefer="threads")(
+            delayed(_intact)(out, r) for r in existing.shards)
+        done = {r.index: r for r, ok in zip(existing.shards, checks) if ok}
+    todo = [i for i in range(manifest.shard_count) if i not in done]
+    size = config.output.shard_size
+    need = sum(estimate_bytes(config, gen.charset, min(size, config.n - i * size)) for i in todo)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".textsynth-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise TextsynthError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    free = shutil.disk_usage(out).free
+    if need > free:
+        if created:
+            out.rmdir()
+        raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
+                             f"{_human(free)} is free")
+    if overwrite:
+        _clear_dataset(out)
+    for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):
+        stale.unlink()
+    manifest.shards = sorted(done.values(), key=lambda r: r.index)
+    manifest.complete = not todo
+    manifest.write(out)
+    save_sheet(out / "preview.png", [img for _, img in preview], [p.text for p, _ in preview])
+
+    jobs = [ShardJob(config.to_dict(), gen.fontset, str(out), i, i * size, min(size, config.n - i * size))
+            for i in todo]
+    rendered = sum(j.count for j in jobs)
+    if warming is not None:
+        warming.join()
+    started = time.perf_counter()
+    bar = tqdm(total=rendered, unit="samples", unit_scale=True, disable=not progress, file=sys.stderr,
+               desc=f"render {out.name}", dynamic_ncols=True)
+    try:
+        for record in _run_jobs(jobs, workers, scheduler):
+            done[record.index] = record
+            manifest.shards = sorted(done.values(), key=lambda r: r.index)
+            manifest.complete = len(done) == manifest.shard_count
+            manifest.write(out)
+            bar.update(record.count)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - started
+    write_card(out, manifest)
+    return RenderResult(manifest, out, rendered, elapsed, workers)

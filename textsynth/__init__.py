@@ -2,11 +2,12 @@
 
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
+from textsynth.dataset import Dataset, open_dataset
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.generator import SampleGenerator
 from textsynth.paint import Painter, SampleParams
 from textsynth.version import __version__
 
-__all__ = ["Charset", "FontSet", "Painter", "RenderConfig", "SampleGenerator", "SampleParams",
-           "TextsynthError", "__version__"]
+__all__ = ["Charset", "Dataset", "FontSet", "Painter", "RenderConfig", "SampleGenerator", "SampleParams",
+           "TextsynthError", "__version__", "open_dataset"]

@@ -126,6 +126,63 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from textsynth.dataset import open_dataset
+    from textsynth.stats import describe, format_description
+
+    description = describe(open_dataset(args.dataset, allow_incomplete=True))
+    print(json.dumps(description, indent=1, ensure_ascii=False) if args.json else format_description(description))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from textsynth.verify import verify_dataset
+
+    manifest, bad = verify_dataset(args.dataset)
+    for report in bad:
+        for problem in report.problems:
+            print(f"BAD {report.file}: {problem}")
+    if bad:
+        print(f"{len(bad)} of {manifest.shard_count} shards have problems")
+        return 1
+    print(f"ok: {manifest.n:,} samples in {len(manifest.shards)} shards match the manifest")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from textsynth.dataset import open_dataset
+    from textsynth.preview import save_sheet
+
+    ds = open_dataset(args.dataset, allow_incomplete=True)
+    count = min(parse_count(args.count, "--n"), len(ds))
+    if args.random:
+        picks = np.sort(np.random.default_rng(args.seed).choice(len(ds), count, replace=False))
+    else:
+        if not 0 <= args.start < len(ds):
+            raise TextsynthError(f"--start {args.start} is outside the dataset's {len(ds)} samples")
+        picks = range(args.start, min(len(ds), args.start + count))
+    samples = [ds[int(i)] for i in picks]
+    path = save_sheet(args.out, [s.image for s in samples], [s.text for s in samples],
+                      notes=[f"#{s.index}" for s in samples])
+    print(f"wrote {len(samples)} samples to {path}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from textsynth.dataset import open_dataset
+    from textsynth.export import export_folder, export_lmdb
+
+    ds = open_dataset(args.dataset)
+    export = export_lmdb if args.format == "lmdb" else export_folder
+    count = export(ds, args.out, progress=not args.quiet)
+    print(f"exported {count:,} samples as {args.format} to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="textsynth", description="Synthetic text-line images for OCR, as sharded HDF5.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -154,6 +211,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="sample.png", help="PNG file to write (default sample.png)")
     p.set_defaults(func=cmd_sample)
 
+    p = sub.add_parser("inspect", help="summarize a dataset: sizes, charset, label lengths, fonts, flips")
+    p.add_argument("dataset")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("verify", help="check every shard against the manifest (checksums, layout, labels)")
+    p.add_argument("dataset")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("preview", help="contact sheet of dataset samples with their labels")
+    p.add_argument("dataset")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--n", dest="count", default="32", help="samples on the sheet (default 32)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--start", type=int, default=0, help="first sample index (default 0)")
+    where.add_argument("--random", action="store_true", help="random samples instead")
+    p.add_argument("--seed", type=int, default=0, help="with --random")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("export", help="write the dataset as LMDB or as a folder of PNGs with labels.tsv")
+    p.add_argument("dataset")
+    p.add_argument("--format", choices=("lmdb", "folder"), required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -1,0 +1,354 @@
+"""The reader: open a dataset folder (treated as untrusted), index samples, and stream shuffled batches."""
+
+from __future__ import annotations
+
+import bisect
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from textsynth.charset import Charset
+from textsynth.config import RenderConfig
+from textsynth.errors import TextsynthError
+from textsynth.manifest import Manifest, ShardRecord
+from textsynth.paint import PARAM_FIELDS, SampleParams
+from textsynth.shards import FORMAT_VERSION, PARAM_DTYPES
+
+BLOCK_SAMPLES = 512  # contiguous samples read at once when shuffling
+WINDOW_BLOCKS = 8  # blocks mixed together in memory (from all over the dataset)
+
+
+@dataclass(frozen=True)
+class Sample:
+    index: int
+    image: np.ndarray  # uint8 (H, W)
+    labels: np.ndarray  # int32 label ids, no padding
+    text: str
+    params: SampleParams
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A contiguous run of samples [start, stop) of one shard (shard-local positions)."""
+
+    shard: ShardRecord
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+# A window is a list of (segment number, start, stop) reads; its samples are batched together.
+Window = list[tuple[int, int, int]]
+
+
+def _safe_shard_path(root: Path, record: ShardRecord) -> Path:
+    """The shard's path, refusing anything (a symlink included) that leads outside the dataset folder."""
+    path = root / record.file
+    real = path.resolve()
+    if real.parent != root.resolve():
+        raise TextsynthError(f"shard {record.file!r} leads outside the dataset folder ({real})")
+    if not real.is_file():
+        raise TextsynthError(f"shard {record.file} listed in the manifest is missing from {root}")
+    return real
+
+
+class Dataset:
+    """A textsynth dataset (or a view of some of its samples): `len`, `ds[i]`, batches, framework adapters."""
+
+    def __init__(self, root: str | Path, manifest: Manifest, segments: Sequence[Segment] | None = None):
+        self.root = Path(root)
+        self.manifest = manifest
+        self.charset = Charset(manifest.charset)
+        self.height, self.width, self.max_len = manifest.height, manifest.width, manifest.max_len
+        if segments is None:
+            segments = [Segment(r, 0, r.count) for r in manifest.shards]
+        self.segments = [s for s in segments if len(s) > 0]
+        self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
+        self._files: dict[str, h5py.File] = {}
+        self._columns: dict[str, dict[str, np.ndarray]] = {}
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # tf.data reads windows from several threads
+
+    # -- opening ------------------------------------------------------------------------------------
+
+    @property
+    def shards(self) -> list[ShardRecord]:
+        seen: dict[int, ShardRecord] = {}
+        for s in self.segments:
+            seen.setdefault(s.shard.index, s.shard)
+        return list(seen.values())
+
+    @property
+    def config(self) -> RenderConfig:
+        return RenderConfig.from_dict(self.manifest.config, origin="manifest config")
+
+    def __len__(self) -> int:
+        return int(self._offsets[-1])
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.root)!r}, {len(self)} samples, {len(self.shards)} shards)"
+
+    def __getstate__(self) -> dict:
+        # h5py handles must never cross processes: each process opens its own.
+        state = self.__dict__.copy()
+        state["_files"], state["_columns"] = {}, {}
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        for f in self._files.values():
+            f.close()
+        self._files.clear()
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _file(self, record: ShardRecord) -> h5py.File:
+        if self._pid != os.getpid():  # forked: drop the parent's handles
+            self._files, self._columns, self._pid = {}, {}, os.getpid()
+            self._lock = threading.Lock()
+        f = self._files.get(record.file)
+        if f is None:
+            with self._lock:
+                f = self._files.get(record.file)
+                if f is None:
+                    f = h5py.File(_safe_shard_path(self.root, record), "r")
+                    check_shard_layout(f, record, self.manifest)
+                    self._files[record.file] = f
+        return f
+
+    def _small_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
+        """A shard's labels, lengths, texts and params, read once (under 1 KB per sample)."""
+        cols = self._columns.get(record.file)
+        if cols is None:
+            f = self._file(record)
+            with self._lock:
+                cols = self._columns.get(record.file)
+                if cols is not None:
+                    return cols
+                cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
+                cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_FIELDS})
+                cols["text"] = f["text"][:]
+                self._columns[record.file] = cols
+        return cols
+
+    # -- random access ------------------------------------------------------------------------------
+
+    def _locate(self, i: int) -> tuple[Segment, int]:
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"sample {i} is outside this dataset of {n} samples")
+        k = bisect.bisect_right(self._offsets, i) - 1
+        seg = self.segments[k]
+        return seg, seg.start + (i - int(self._offsets[k]))
+
+    def __getitem__(self, i: int) -> Sample:
+        seg, j = self._locate(int(i))
+        cols = self._small_columns(seg.shard)
+        image = self._file(seg.shard)["images"][j]
+        length = int(cols["label_length"][j])
+        params = {k: cols[f"params/{k}"][j].item() for k in PARAM_FIELDS}
+        params["mirror"], params["upside_down"] = bool(params["mirror"]), bool(params["upside_down"])
+        text = cols["text"][j].decode("utf-8")
+        return Sample(index=params["index"], image=image, labels=cols["labels"][j, :length].copy(), text=text,
+                      params=SampleParams(text=text, **params))
+
+    # -- views ------------------------------------------------------------------------------------------
+
+    def select_shards(self, shards: Sequence[int]) -> Dataset:
+        """A view of the given shard numbers (as in the manifest)."""
+        wanted = set(shards)
+        unknown = wanted - {r.index for r in self.manifest.shards}
+        if unknown:
+            raise TextsynthError(f"no shard {sorted(unknown)} in this dataset")
+        return Dataset(self.root, self.manifest, [s for s in self.segments if s.shard.index in wanted])
+
+    def split(self, val: float | Sequence[int]) -> tuple[Dataset, Dataset]:
+        """(train, validation) views, without copying: a fraction (the last samples) or a list of shards."""
+        if isinstance(val, (int, float)) and not isinstance(val, bool):
+            if not 0 < val < 1:
+                raise TextsynthError(f"validation fraction must be in (0, 1), got {val}")
+            cut = len(self) - max(1, round(len(self) * val))
+            train, valid = [], []
+            for seg, lo in zip(self.segments, self._offsets[:-1]):
+                lo = int(lo)
+                if lo + len(seg) <= cut:
+                    train.append(seg)
+                elif lo >= cut:
+                    valid.append(seg)
+                else:
+                    train.append(Segment(seg.shard, seg.start, seg.start + cut - lo))
+                    valid.append(Segment(seg.shard, seg.start + cut - lo, seg.stop))
+            return Dataset(self.root, self.manifest, train), Dataset(self.root, self.manifest, valid)
+        wanted = set(val)
+        valid = self.select_shards(sorted(wanted))
+        return Dataset(self.root, self.manifest, [s for s in self.segments if s.shard.index not in wanted]), valid
+
+    # -- batches ----------------------------------------------------------------------------------------
+
+    def windows(self, batch_size: int, shuffle: bool = True, seed: int = 0, epoch: int = 0) -> list[Window]:
+        """The epoch's reading plan: windows of contiguous reads whose samples are batched together.
+
+        Every window but the last holds a multiple of `batch_size` samples; the last one gathers the
+        leftovers. So windows are independent units of work (for parallel readers), and every sample
+        appears exactly once per epoch.
+        """
+        if batch_size < 1:
+            raise TextsynthError(f"batch size must be positive, got {batch_size}")
+        if not shuffle:
+            return _sequential_windows(self.segments, batch_size, max(BLOCK_SAMPLES * WINDOW_BLOCKS, batch_size))
+        rng = np.random.default_rng([seed, epoch])
+        blocks = [(k, a, min(a + BLOCK_SAMPLES, len(seg) + seg.start))
+                  for k, seg in enumerate(self.segments) for a in range(seg.start, seg.stop, BLOCK_SAMPLES)]
+        order = rng.permutation(len(blocks))
+        per_window = max(WINDOW_BLOCKS, -(-batch_size // BLOCK_SAMPLES))
+        windows, leftovers = [], []
+        for w in range(0, len(order), per_window):
+            reads = [blocks[b] for b in order[w:w + per_window]]
+            spare = sum(b - a for _, a, b in reads) % batch_size
+            while spare:  # hand the tail to the leftover window, as contiguous reads
+                k, a, b = reads.pop()
+                take = min(spare, b - a)
+                leftovers.append((k, b - take, b))
+                if b - take > a:
+                    reads.append((k, a, b - take))
+                spare -= take
+            if reads:
+                windows.append(reads)
+        if leftovers:
+            windows.append(leftovers)
+        return windows
+
+    def read_window(self, window: Window) -> dict[str, np.ndarray]:
+        """All samples of a window, read as contiguous blocks (never sample by sample)."""
+        n = sum(b - a for _, a, b in window)
+        images = np.empty((n, self.height, self.width), np.uint8)
+        labels = np.empty((n, self.max_len), np.int32)
+        lengths = np.empty(n, np.int32)
+        index = np.empty(n, np.int64)
+        o = 0
+        for k, a, b in window:
+            record = self.segments[k].shard
+            dset = self._file(record)["images"]
+            dset.read_direct(images, np.s_[a:b], np.s_[o:o + b - a])
+            cols = self._small_columns(record)
+            labels[o:o + b - a] = cols["labels"][a:b]
+            lengths[o:o + b - a] = cols["label_length"][a:b]
+            index[o:o + b - a] = cols["params/index"][a:b]
+            o += b - a
+        return {"images": images, "labels": labels, "label_length": lengths, "index": index}
+
+    def window_batches(self, window: Window, batch_size: int, shuffle: bool, seed: int, epoch: int,
+                       number: int, drop_remainder: bool = False) -> Iterator[dict[str, np.ndarray]]:
+        data = self.read_window(window)
+        n = len(data["index"])
+        if shuffle:
+            perm = np.random.default_rng([seed, epoch, number]).permutation(n)
+        for start in range(0, n, batch_size):
+            if drop_remainder and start + batch_size > n:
+                return
+            if shuffle:
+                pick = perm[start:start + batch_size]
+                yield {k: v[pick] for k, v in data.items()}
+            else:
+                yield {k: v[start:start + batch_size] for k, v in data.items()}
+
+    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
+                shards: Sequence[int] | None = None, epoch: int = 0) -> Iterator[dict[str, np.ndarray]]:
+        """Numpy batches: images (B, H, W) uint8, labels (B, max_len) int32 padded with -1, label_length (B,),
+        index (B,) int64. Shuffling mixes contiguous blocks from every shard; `epoch` varies the order."""
+        ds = self.select_shards(shards) if shards is not None else self
+        for number, window in enumerate(ds.windows(batch_size, shuffle, seed, epoch)):
+            yield from ds.window_batches(window, batch_size, shuffle, seed, epoch, number, drop_remainder)
+
+    # -- adapters ---------------------------------------------------------------------------------------
+
+    def to_tf_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
+                      parallel: int | None = None, deterministic: bool = False):
+        """A `tf.data.Dataset` of the same batches, windows read in parallel, prefetched.
+
+        Each pass over it is a new epoch (a new shuffle). With `parallel=1` and `deterministic=True` the
+        batches come in exactly the order of `batches()`.
+        """
+        from textsynth.tf_adapter import make_tf_dataset
+
+        return make_tf_dataset(self, batch_size, shuffle, seed, drop_remainder, parallel, deterministic)
+
+    def to_torch_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False):
+        """A `torch.utils.data.IterableDataset` of the same batches; use `DataLoader(ds, batch_size=None,
+        num_workers=N)`. Workers split the epoch's windows and open their own files."""
+        from textsynth.torch_adapter import TorchBatches
+
+        return TorchBatches(self, batch_size, shuffle, seed, drop_remainder)
+
+
+def _sequential_windows(segments: Sequence[Segment], batch_size: int, size: int) -> list[Window]:
+    """Windows in sample order, each a multiple of the batch size (reads may span shards)."""
+    size = size - size % batch_size
+    windows: list[Window] = []
+    current: Window = []
+    filled = 0
+    for k, seg in enumerate(segments):
+        a = seg.start
+        while a < seg.stop:
+            take = min(seg.stop - a, size - filled)
+            current.append((k, a, a + take))
+            filled += take
+            a += take
+            if filled == size:
+                windows.append(current)
+                current, filled = [], 0
+    if current:
+        windows.append(current)
+    return windows
+
+
+def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) -> None:
+    """Shapes and types of an opened shard against the manifest, before anything is read."""
+    n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
+    expected = {"images": ((n, h, w), np.uint8), "labels": ((n, L), np.int32),
+                "label_length": ((n,), np.int32)}
+    expected.update({f"params/{k}": ((n,), dt) for k, dt in PARAM_DTYPES.items()})
+    for name, (shape, dtype) in expected.items():
+        if name not in f or not isinstance(f[name], h5py.Dataset):
+            raise TextsynthError(f"shard {record.file}: dataset {name!r} is missing")
+        d = f[name]
+        if d.shape != shape or d.dtype != np.dtype(dtype):
+            raise TextsynthError(f"shard {record.file}: {name} is {d.dtype} {d.shape}, the manifest implies "
+                                 f"{np.dtype(dtype)} {shape}")
+    text = f.get("text")
+    text_ok = isinstance(text, h5py.Dataset) and text.shape == (n,) and text.dtype.kind == "S"
+    if not text_ok or text.dtype.itemsize > 4 * L:
+        raise TextsynthError(f"shard {record.file}: text must be ({n},) fixed-length strings of <= {4 * L} bytes")
+    if f.attrs.get("format_version") != FORMAT_VERSION:
+        raise TextsynthError(f"shard {record.file}: format_version is {f.attrs.get('format_version')!r}")
+
+
+def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:
+    """Open a dataset folder written by `textsynth render`. Nothing is read until asked for."""
+    root = Path(path)
+    if not root.is_dir():
+        raise TextsynthError(f"dataset folder {root} does not exist")
+    manifest = Manifest.read(root)
+    if not manifest.complete and not allow_incomplete:
+        raise TextsynthError(f"{root} is an unfinished render ({len(manifest.shards)} of {manifest.shard_count} "
+                             "shards); finish it with the same render command, or pass allow_incomplete=True")
+    for record in manifest.shards:
+        _safe_shard_path(root, record)
+    return Dataset(root, manifest)

@@ -27,7 +27,7 @@ render: $(VENV)/.render-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m ruff check textsynth reference_model tests benchmarks
-	$(BIN)/python -m pytest -q tests
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q tests
 
 bench: $(VENV)/.render-installed
 	$(BIN)/python benchmarks/paint_bench.py

@@ -169,6 +169,11 @@ class Dataset:
         return Sample(index=params["index"], image=image, labels=cols["labels"][j, :length].copy(), text=text,
                       params=SampleParams(text=text, **params))
 
+    def column(self, name: str) -> np.ndarray:
+        """A small per-sample column (`labels`, `label_length`, `text`, `params/<field>`) for the whole view."""
+        parts = [self._small_columns(s.shard)[name][s.start:s.stop] for s in self.segments]
+        return np.concatenate(parts) if parts else np.empty(0)
+
     # -- views ------------------------------------------------------------------------------------------
 
     def select_shards(self, shards: Sequence[int]) -> Dataset:
@@ -280,15 +285,15 @@ class Dataset:
     # -- adapters ---------------------------------------------------------------------------------------
 
     def to_tf_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
-                      parallel: int | None = None, deterministic: bool = False):
+                      parallel: int | None = None, deterministic: bool = False, epoch: int = 0):
         """A `tf.data.Dataset` of the same batches, windows read in parallel, prefetched.
 
-        Each pass over it is a new epoch (a new shuffle). With `parallel=1` and `deterministic=True` the
-        batches come in exactly the order of `batches()`.
+        The first pass over it is epoch `epoch`; each further pass is the next epoch (a new shuffle). With
+        `parallel=1` and `deterministic=True` the batches come in exactly the order of `batches()`.
         """
         from textsynth.tf_adapter import make_tf_dataset
 
-        return make_tf_dataset(self, batch_size, shuffle, seed, drop_remainder, parallel, deterministic)
+        return make_tf_dataset(self, batch_size, shuffle, seed, drop_remainder, parallel, deterministic, epoch)
 
     def to_torch_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False):
         """A `torch.utils.data.IterableDataset` of the same batches; use `DataLoader(ds, batch_size=None,

@@ -8,7 +8,7 @@ from textsynth.dataset import Dataset
 
 
 def make_tf_dataset(ds: Dataset, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool,
-                    parallel: int | None, deterministic: bool) -> tf.data.Dataset:
+                    parallel: int | None, deterministic: bool, first_epoch: int = 0) -> tf.data.Dataset:
     signature = {
         "images": tf.TensorSpec((None, ds.height, ds.width), tf.uint8),
         "labels": tf.TensorSpec((None, ds.max_len), tf.int32),
@@ -16,7 +16,7 @@ def make_tf_dataset(ds: Dataset, batch_size: int, shuffle: bool, seed: int, drop
         "index": tf.TensorSpec((None,), tf.int64),
     }
     plans: dict[int, list] = {}
-    state = {"epoch": -1}
+    state = {"epoch": first_epoch - 1}
 
     def window_keys():
         # Called once per pass over the dataset: each pass is a new epoch with its own shuffle.

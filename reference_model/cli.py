@@ -1,0 +1,136 @@
+"""`python -m reference_model`: train, evaluate, predict, export, benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+
+from textsynth.cli import _Parser  # noqa: E402
+from textsynth.errors import TextsynthError  # noqa: E402
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from reference_model.train import NaNLoss, TrainConfig, train
+
+    cfg = TrainConfig(data=args.data, out=args.out, val=args.val, val_fraction=args.val_fraction,
+                      preset=args.preset, epochs=args.epochs, steps=args.steps, steps_per_epoch=args.steps_per_epoch,
+                      batch_size=args.batch_size, learning_rate=args.learning_rate, clipnorm=args.clipnorm,
+                      seed=args.seed, max_minutes=args.max_minutes, val_samples=args.val_samples,
+                      strategy=args.strategy, mixed_precision=args.mixed_precision)
+    try:
+        result = train(cfg)
+    except NaNLoss as exc:
+        print(f"reference_model: {exc}", file=sys.stderr)
+        return 3
+    if result:
+        print(f"done: epoch {result['epoch']}, {result['samples_seen']:,} samples seen, validation CER "
+              f"{100 * result['cer']:.2f}%, exact {100 * result['exact']:.1f}% -> {args.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from reference_model.evaluate import evaluate, format_report
+
+    report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit)
+    print(json.dumps(report, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from reference_model.evaluate import predict
+
+    for path, text in zip(args.images, predict(args.model, args.images, beam_width=args.beam_width)):
+        print(f"{path}\t{text}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from reference_model.export import export
+
+    check = export(args.model, args.out)
+    print(f"exported {args.model} to {args.out} (model.keras, saved_model/); check: {json.dumps(check)}")
+    return 0 if check["same_text"] else 1
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from reference_model.benchmark import run_benchmark
+
+    run_benchmark(args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m reference_model",
+                     description="Reference CNN-GRU-CTC recognizer trained from textsynth shards.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train (or resume) a run")
+    p.add_argument("--data", required=True, help="textsynth dataset folder to train on")
+    val = p.add_mutually_exclusive_group()
+    val.add_argument("--val", help="separate validation dataset")
+    val.add_argument("--val-fraction", type=float, default=0.02, help="last share of --data kept for validation")
+    p.add_argument("--preset", default="small", choices=("image_ocr", "small", "tiny"))
+    length = p.add_mutually_exclusive_group(required=True)
+    length.add_argument("--epochs", type=int)
+    length.add_argument("--steps", type=int, help="total optimizer steps")
+    p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training data")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--clipnorm", type=float, default=5.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-minutes", type=float, help="stop after this much training wall time")
+    p.add_argument("--val-samples", type=int, default=2000, help="validation samples decoded each epoch")
+    p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
+    p.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (logits, CTC in float32)")
+    p.add_argument("--out", required=True, help="run folder, e.g. runs/small")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="CER, exact match and NED of a run on a dataset, with breakdowns")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--beam-width", type=int, default=0, help="beam search instead of greedy decoding")
+    p.add_argument("--limit", type=int, help="first N samples only")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="read the text of PNG/JPEG images")
+    p.add_argument("--model", required=True)
+    p.add_argument("--beam-width", type=int, default=0)
+    p.add_argument("images", nargs="+")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="write a .keras file and a SavedModel returning logits")
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("benchmark", help="speed (and accuracy) figures into benchmark.json and benchmark.md")
+    p.add_argument("--data", required=True, help="dataset to time data loading and training on")
+    p.add_argument("--preset", default="small", choices=("image_ocr", "small", "tiny"))
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--train-steps", type=int, default=30, help="timed training steps (after warm-up)")
+    p.add_argument("--model", help="trained run to report accuracy of (with --test)")
+    p.add_argument("--test", help="test dataset for the accuracy figures")
+    p.add_argument("--no-baseline", action="store_true", help="skip the keras.io-style baseline")
+    p.add_argument("--out", default="benchmark", help="folder for benchmark.json and benchmark.md")
+    p.set_defaults(func=cmd_benchmark)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except TextsynthError as exc:
+        print(f"reference_model: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("reference_model: interrupted; run the same command again to resume from the last epoch",
+              file=sys.stderr)
+        return 130

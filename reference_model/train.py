@@ -1,0 +1,289 @@
+"""Training from textsynth shards: a custom loop with per-epoch checkpoints, validation, logs and resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from reference_model.ctc import check_feasible, ctc_loss
+from reference_model.metrics import score
+from reference_model.model import build_model, time_steps
+from reference_model.recognizer import MODEL_FILE, RUN_INFO, Recognizer
+from textsynth.dataset import Dataset, open_dataset
+from textsynth.errors import TextsynthError
+
+STATE_FILE = "state.json"
+LOG_FILE = "log.csv"
+LOG_FIELDS = ["epoch", "steps", "samples_seen", "train_loss", "val_loss", "val_cer", "val_exact", "val_ned",
+              "epoch_seconds", "data_wait_seconds", "compute_seconds", "train_samples_per_s", "wall_seconds"]
+
+
+class NaNLoss(TextsynthError):
+    """The loss stopped being finite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    val: str | None = None
+    val_fraction: float = 0.02
+    preset: str = "small"
+    epochs: int | None = None
+    steps: int | None = None
+    steps_per_epoch: int | None = None  # default: one pass over the training data
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    clipnorm: float = 5.0
+    seed: int = 0
+    max_minutes: float | None = None
+    val_samples: int = 2000  # validation samples decoded each epoch
+    strategy: str = "default"  # default | mirrored | multiworker
+    mixed_precision: bool = False
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name("tmp-" + path.name)
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _trim_logs(run: Path, state: dict) -> None:
+    """Drop log rows written after the last committed epoch (a run killed mid-way redoes that epoch)."""
+    log_path = run / LOG_FILE
+    if log_path.exists():
+        lines = log_path.read_text().splitlines(keepends=True)
+        kept = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",")[0]) <= state["epoch"]]
+        _atomic_write(log_path, "".join(kept))
+    steps_path = run / "steps.csv"
+    if steps_path.exists():
+        lines = steps_path.read_text().splitlines(keepends=True)
+        kept = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",")[0]) <= state["samples_seen"]]
+        _atomic_write(steps_path, "".join(kept))
+
+
+def load_data(cfg: TrainConfig) -> tuple[Dataset, Dataset]:
+    ds = open_dataset(cfg.data)
+    if cfg.val:
+        val = open_dataset(cfg.val)
+        if val.charset != ds.charset or (val.width, val.height) != (ds.width, ds.height):
+            raise TextsynthError(f"validation set {cfg.val} has another charset or image size than {cfg.data}")
+        return ds, val
+    return ds.split(cfg.val_fraction)
+
+
+def check_labels(ds: Dataset, steps: int) -> None:
+    """Every label must fit the model's time steps; names the first offender."""
+    check_feasible(ds.column("labels"), ds.column("label_length"), steps, ds.column("params/index"),
+                   [t.decode("utf-8") for t in ds.column("text")])
+
+
+def validate(recognizer: Recognizer, val: Dataset, limit: int, batch_size: int = 256) -> dict[str, float]:
+    refs, hyps, losses = [], [], []
+    for batch in val.batches(batch_size, shuffle=False):
+        logits = recognizer.logits(batch["images"])
+        losses.append(ctc_loss(tf.constant(batch["labels"]), tf.constant(logits)).numpy())
+        hyps += recognizer.decode(logits)
+        refs += [val.charset.decode(row[:n]) for row, n in zip(batch["labels"], batch["label_length"])]
+        if len(refs) >= limit:
+            break
+    result = score(refs, hyps)
+    result["loss"] = float(np.mean(np.concatenate(losses)))
+    return result
+
+
+def plot_curves(run: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(open(run / LOG_FILE)))
+    if not rows:
+        return
+    seen = [int(r["samples_seen"]) for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    steps_path = run / "steps.csv"
+    if steps_path.exists():
+        steps = np.loadtxt(steps_path, delimiter=",", skiprows=1, ndmin=2)
+        if steps.size:
+            a.plot(steps[:, 0], steps[:, 1], lw=0.6, alpha=0.5, label="train (per 50 steps)")
+    a.plot(seen, [float(r["train_loss"]) for r in rows], "o-", label="train (epoch mean)")
+    a.plot(seen, [float(r["val_loss"]) for r in rows], "s-", label="validation")
+    a.set_xlabel("samples seen")
+    a.set_ylabel("CTC loss")
+    a.set_yscale("log")
+    a.legend()
+    b.plot(seen, [100 * float(r["val_cer"]) for r in rows], "o-", label="CER %")
+    b.plot(seen, [100 * (1 - float(r["val_exact"])) for r in rows], "s-", label="line error %")
+    b.set_xlabel("samples seen")
+    b.set_ylabel("validation error (%)")
+    b.set_yscale("log")
+    b.grid(True, which="both", alpha=0.3)
+    b.legend()
+    fig.suptitle(run.name)
+    fig.tight_layout()
+    fig.savefig(run / "curves.png.tmp.png", dpi=90)
+    plt.close(fig)
+    os.replace(run / "curves.png.tmp.png", run / "curves.png")
+
+
+def _strategy(name: str) -> tf.distribute.Strategy:
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "default":
+        return tf.distribute.get_strategy()
+    raise TextsynthError(f"strategy must be default, mirrored or multiworker, got {name!r}")
+
+
+def train(cfg: TrainConfig, log=print) -> dict:
+    """Train (or resume) a run in `cfg.out`; returns the last validation figures."""
+    run = Path(cfg.out)
+    train_ds, val_ds = load_data(cfg)
+    num_classes = len(train_ds.charset) + 1
+    steps_t = time_steps(cfg.preset, train_ds.width)
+    check_labels(train_ds, steps_t)
+    check_labels(val_ds, steps_t)
+    per_epoch = cfg.steps_per_epoch or max(1, len(train_ds) // cfg.batch_size)
+    if cfg.epochs is None and cfg.steps is None:
+        raise TextsynthError("give --epochs or --steps")
+    epochs = cfg.epochs if cfg.epochs is not None else math.ceil(cfg.steps / per_epoch)
+
+    run.mkdir(parents=True, exist_ok=True)
+    info = {"charset": list(train_ds.charset.symbols), "width": train_ds.width, "height": train_ds.height,
+            "preset": cfg.preset, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg)}
+    state = {"epoch": 0, "steps": 0, "samples_seen": 0, "wall_seconds": 0.0}
+    if (run / STATE_FILE).exists():
+        old = json.loads((run / RUN_INFO).read_text())
+        for key in ("charset", "width", "height", "preset"):
+            if old[key] != info[key]:
+                raise TextsynthError(f"{run} holds a run with another {key}; choose another --out")
+        state = json.loads((run / STATE_FILE).read_text())
+        _trim_logs(run, state)
+    _atomic_write(run / RUN_INFO, json.dumps(info, indent=1))
+
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    strategy = _strategy(cfg.strategy)
+    with strategy.scope():
+        if state["epoch"] > 0:
+            model = keras.saving.load_model(run / f"checkpoint-{state['epoch']:04d}.keras")
+            optimizer = model.optimizer if model.optimizer is not None else None
+            log(f"resuming {run} after epoch {state['epoch']} ({state['samples_seen']:,} samples seen)")
+        else:
+            model = build_model(cfg.preset, train_ds.width, train_ds.height, num_classes)
+            optimizer = None
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm)
+            if cfg.mixed_precision:
+                optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+        model.compile(optimizer=optimizer)  # carries the optimizer (and its state) into checkpoints
+
+    replicas = strategy.num_replicas_in_sync
+
+    def step_fn(images, labels):
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            per_sample = ctc_loss(labels, logits)
+            loss = tf.reduce_sum(per_sample) / cfg.batch_size  # global-batch mean, replica-safe
+            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        return loss
+
+    @tf.function
+    def train_step(batch):
+        losses = strategy.run(step_fn, args=(batch["images"], batch["labels"]))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+    recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height)
+    started = time.perf_counter() - state["wall_seconds"]
+    last: dict = {}
+    steps_log = run / "steps.csv"
+    if not steps_log.exists():
+        steps_log.write_text("samples_seen,loss\n")
+    log(f"training {cfg.preset} ({model.count_params():,} parameters, {steps_t} time steps) on "
+        f"{len(train_ds):,} samples, validating on {min(len(val_ds), cfg.val_samples):,}; "
+        f"{per_epoch} steps of {cfg.batch_size} per epoch, {replicas} replica(s)")
+    for epoch in range(state["epoch"] + 1, epochs + 1):
+        if cfg.max_minutes is not None and (time.perf_counter() - started) / 60 >= cfg.max_minutes:
+            log(f"stopping: the {cfg.max_minutes} minute budget is spent")
+            break
+        budget = per_epoch if cfg.steps is None else min(per_epoch, cfg.steps - state["steps"])
+        if budget <= 0:
+            break
+        data = train_ds.to_tf_dataset(cfg.batch_size, shuffle=True, seed=cfg.seed, drop_remainder=True,
+                                      epoch=epoch).repeat().take(budget)
+        if replicas > 1:
+            data = strategy.experimental_distribute_dataset(data)
+        wait = compute = 0.0
+        losses = []
+        t_epoch = time.perf_counter()
+        iterator = iter(data)
+        for step in range(budget):
+            t0 = time.perf_counter()
+            batch = next(iterator)
+            t1 = time.perf_counter()
+            loss = float(train_step(batch))
+            t2 = time.perf_counter()
+            wait, compute = wait + t1 - t0, compute + t2 - t1
+            if not math.isfinite(loss):
+                raise NaNLoss(f"loss became {loss} at epoch {epoch}, step {step + 1}; stopped. The last good "
+                              f"checkpoint (epoch {state['epoch']}) is kept in {run}: lower --learning-rate "
+                              "and run again")
+            losses.append(loss)
+            if (state["steps"] + step + 1) % 50 == 0:
+                with open(steps_log, "a") as f:
+                    f.write(f"{state['samples_seen'] + (step + 1) * cfg.batch_size},{np.mean(losses[-50:]):.5f}\n")
+            if (cfg.max_minutes is not None and (time.perf_counter() - started) / 60 >= cfg.max_minutes
+                    and step + 1 < budget):
+                log(f"the {cfg.max_minutes} minute budget ran out inside epoch {epoch}: closing it early")
+                break
+        epoch_seconds = time.perf_counter() - t_epoch
+        done = len(losses)
+        metrics = validate(recognizer, val_ds, cfg.val_samples)
+        state = {"epoch": epoch, "steps": state["steps"] + done,
+                 "samples_seen": state["samples_seen"] + done * cfg.batch_size,
+                 "wall_seconds": time.perf_counter() - started}
+        _save_model(model, run / f"checkpoint-{epoch:04d}.keras")
+        row = {"epoch": epoch, "steps": state["steps"], "samples_seen": state["samples_seen"],
+               "train_loss": f"{np.mean(losses):.5f}", "val_loss": f"{metrics['loss']:.5f}",
+               "val_cer": f"{metrics['cer']:.5f}", "val_exact": f"{metrics['exact']:.5f}",
+               "val_ned": f"{metrics['ned']:.5f}", "epoch_seconds": f"{epoch_seconds:.1f}",
+               "data_wait_seconds": f"{wait:.2f}", "compute_seconds": f"{compute:.2f}",
+               "train_samples_per_s": f"{done * cfg.batch_size / max(compute + wait, 1e-9):.1f}",
+               "wall_seconds": f"{state['wall_seconds']:.1f}"}
+        new_log = not (run / LOG_FILE).exists()
+        with open(run / LOG_FILE, "a", newline="") as f:
+            writer = csv.DictWriter(f, LOG_FIELDS)
+            if new_log:
+                writer.writeheader()
+            writer.writerow(row)
+        _atomic_write(run / STATE_FILE, json.dumps(state))  # the commit point of the epoch
+        _save_model(model, run / MODEL_FILE)
+        for old in run.glob("checkpoint-*.keras"):
+            if old.name < f"checkpoint-{epoch - 1:04d}.keras":
+                old.unlink()
+        plot_curves(run)
+        log(f"epoch {epoch}/{epochs}: loss {row['train_loss']}, val CER {100 * metrics['cer']:.2f}%, "
+            f"exact {100 * metrics['exact']:.1f}%, {row['train_samples_per_s']} samples/s "
+            f"(waiting for data {wait:.1f} s, computing {compute:.1f} s)")
+        last = {**metrics, **state}
+    return last

@@ -145,7 +145,9 @@ def plot_curves(run: Path) -> None:
 
 def _strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # Every visible GPU; without GPUs, every logical CPU device (several only if configured so).
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "default":
@@ -188,6 +190,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
             optimizer = model.optimizer if model.optimizer is not None else None
             log(f"resuming {run} after epoch {state['epoch']} ({state['samples_seen']:,} samples seen)")
         else:
+            keras.utils.set_random_seed(cfg.seed)  # the same --seed gives the same initial weights
             model = build_model(cfg.preset, train_ds.width, train_ds.height, num_classes)
             optimizer = None
         if optimizer is None:
@@ -195,6 +198,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
             if cfg.mixed_precision:
                 optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
         model.compile(optimizer=optimizer)  # carries the optimizer (and its state) into checkpoints
+        if not optimizer.built:  # slots made here, not lazily inside a replicated step
+            optimizer.build(model.trainable_variables)
 
     replicas = strategy.num_replicas_in_sync
 

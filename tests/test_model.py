@@ -38,7 +38,7 @@ def trained_run(tiny_data, tmp_path_factory):
 
     run = tmp_path_factory.mktemp("runs") / "tiny"
     cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), preset="tiny", steps=500,
-                      steps_per_epoch=125, batch_size=64, learning_rate=1e-2, val_samples=64)
+                      steps_per_epoch=125, batch_size=64, learning_rate=3e-3, val_samples=64)
     result = train(cfg, log=lambda *_: None)
     return run, result
 

@@ -74,6 +74,8 @@ def _add_render_flags(p: argparse.ArgumentParser, only: Sequence[str] | None = N
 def cmd_render(args: argparse.Namespace) -> int:
     from textsynth.pipeline import render
 
+    if args.scheduler and args.backend is None:
+        args.backend = "dask"  # naming a scheduler means rendering on it
     config = _config_from_args(args)
     command = "textsynth " + " ".join(shlex.quote(a) for a in args.argv)
     result = render(config, args.out, overwrite=args.overwrite, resume=True, progress=not args.quiet,
@@ -192,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data/default", help="dataset folder (default: data/default)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted render (the default when one exists)")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
-    p.add_argument("--scheduler", default=None, help="with --backend dask: tcp://HOST:PORT or local")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler: tcp://HOST:PORT, or local for a LocalCluster (implies --backend dask)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_render)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -192,32 +193,42 @@ def _start_workers(config: RenderConfig, workers: int) -> threading.Thread | Non
     return thread
 
 
-def _run_jobs(jobs: list[ShardJob], workers: int, scheduler: str | None):
-    """Yield each job's ShardRecord as it finishes, on the configured joblib backend."""
+def _run_jobs(jobs: list[ShardJob], n_jobs: int, backend: str):
+    """Yield each job's ShardRecord as it finishes, on the given joblib backend."""
     if not jobs:
         return
-    n_jobs = min(workers, len(jobs))
-    if jobs[0].config["output"]["backend"] == "dask":
-        from textsynth.distributed import dask_backend
-
-        with dask_backend(scheduler, workers, jobs[0].out) as n_jobs:
-            yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-                delayed(render_shard)(job) for job in jobs)
-        return
-    if n_jobs == 1:
+    n_jobs = min(n_jobs, len(jobs))
+    if backend == "loky" and n_jobs == 1:
         for job in jobs:
             yield render_shard(job)
         return
-    yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
-        delayed(render_shard)(job) for job in jobs)
+    # The dask backend is routed by the joblib.parallel_config the caller entered.
+    yield from Parallel(n_jobs=n_jobs, backend=None if backend == "dask" else backend,
+                        return_as="generator_unordered")(delayed(render_shard)(job) for job in jobs)
 
 
 def render(config: RenderConfig, out: str | Path, *, overwrite: bool = False, resume: bool = True,
            progress: bool = True, command: str = "", scheduler: str | None = None) -> RenderResult:
-    """Render `config.n` samples into `out`, resuming a compatible partial dataset there."""
+    """Render `config.n` samples into `out`, resuming a compatible partial dataset there.
+
+    With `config.output.backend == "dask"`, shards render on the Dask cluster at `scheduler`
+    (`tcp://HOST:PORT`, or None / "local" for a LocalCluster of `workers` processes).
+    """
     config.validate()
-    out = Path(out)
-    workers = config.workers_count(len(os.sched_getaffinity(0)))
+    with contextlib.ExitStack() as stack:
+        client = None
+        if config.output.backend == "dask":
+            from textsynth.distributed import dask_cluster
+
+            client, parallel = stack.enter_context(
+                dask_cluster(scheduler, config.workers_count(len(os.sched_getaffinity(0)))))
+        else:
+            parallel = config.workers_count(len(os.sched_getaffinity(0)))
+        return _render(config, Path(out), overwrite, resume, progress, command, client, parallel)
+
+
+def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, progress: bool, command: str,
+            client, workers: int) -> RenderResult:
     warming = _start_workers(config, workers)
     gen = SampleGenerator(config)  # fonts, charset and text source are checked before anything is written
     preview = [gen.sample(i) for i in range(min(PREVIEW_SAMPLES, config.n))]
@@ -248,12 +259,19 @@ def render(config: RenderConfig, out: str | Path, *, overwrite: bool = False, re
         probe.unlink()
     except OSError as exc:
         raise TextsynthError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
-    free = shutil.disk_usage(out).free
-    if need > free:
+    try:
+        free = shutil.disk_usage(out).free
+        if need > free:
+            raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
+                                 f"{_human(free)} is free")
+        if client is not None:
+            from textsynth.distributed import check_workers_can_write
+
+            check_workers_can_write(client, out)
+    except TextsynthError:
         if created:
             out.rmdir()
-        raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
-                             f"{_human(free)} is free")
+        raise
     if overwrite:
         _clear_dataset(out)
     for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):
@@ -272,7 +290,7 @@ def render(config: RenderConfig, out: str | Path, *, overwrite: bool = False, re
     bar = tqdm(total=rendered, unit="samples", unit_scale=True, disable=not progress, file=sys.stderr,
                desc=f"render {out.name}", dynamic_ncols=True)
     try:
-        for record in _run_jobs(jobs, workers, scheduler):
+        for record in _run_jobs(jobs, workers, config.output.backend):
             done[record.index] = record
             manifest.shards = sorted(done.values(), key=lambda r: r.index)
             manifest.complete = len(done) == manifest.shard_count
@@ -281,5 +299,7 @@ def render(config: RenderConfig, out: str | Path, *, overwrite: bool = False, re
     finally:
         bar.close()
     elapsed = time.perf_counter() - started
+    for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):  # left by a worker that died mid-shard
+        stale.unlink(missing_ok=True)
     write_card(out, manifest)
     return RenderResult(manifest, out, rendered, elapsed, workers)

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
-from textsynth.cli import _Parser  # noqa: E402
-from textsynth.errors import TextsynthError  # noqa: E402
+from textsynth.cli import _Parser, run_command  # noqa: E402
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -124,13 +123,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = build_parser().parse_args(argv)
-        return args.func(args)
-    except TextsynthError as exc:
-        print(f"reference_model: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("reference_model: interrupted; run the same command again to resume from the last epoch",
-              file=sys.stderr)
-        return 130
+    return run_command(build_parser(), argv, "reference_model",
+                       "run the same command again to resume from the last epoch")

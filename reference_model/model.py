@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import keras
@@ -19,17 +20,11 @@ class Preset:
 
     @property
     def width_reduction(self) -> int:
-        r = 1
-        for pw, _ in self.pools:
-            r *= pw
-        return r
+        return math.prod(pw for pw, _ in self.pools)
 
     @property
     def height_reduction(self) -> int:
-        r = 1
-        for _, ph in self.pools:
-            r *= ph
-        return r
+        return math.prod(ph for _, ph in self.pools)
 
     def to_dict(self) -> dict:
         return asdict(self)

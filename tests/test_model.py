@@ -172,3 +172,23 @@ def test_killed_training_resumes_and_continues_the_epoch_count(tiny_data, tmp_pa
     epochs = [line.split(",")[0] for line in (run / "log.csv").read_text().splitlines()[1:]]
     assert epochs == ["1", "2", "3", "4"]
     assert json.loads((run / "state.json").read_text())["steps"] == 160
+
+
+@pytest.mark.slow
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tiny_data, tmp_path, monkeypatch):
+    import reference_model.train as training
+    from reference_model.train import NaNLoss, TrainConfig, train
+
+    run = tmp_path / "nan"
+    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), preset="tiny", epochs=1,
+                      steps_per_epoch=5, batch_size=32)
+    train(cfg, log=lambda *_: None)
+    good = (run / "checkpoint-0001.keras").read_bytes()
+    real_loss = training.ctc_loss
+    monkeypatch.setattr(training, "ctc_loss", lambda labels, logits: real_loss(labels, logits) * float("nan"))
+    cfg.epochs = 2
+    with pytest.raises(NaNLoss, match=r"loss became nan at epoch 2, step 1.*last good checkpoint \(epoch 1\)"):
+        train(cfg, log=lambda *_: None)
+    assert json.loads((run / "state.json").read_text())["epoch"] == 1
+    assert (run / "checkpoint-0001.keras").read_bytes() == good
+    assert not (run / "checkpoint-0002.keras").exists()

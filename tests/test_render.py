@@ -198,3 +198,15 @@ def test_bad_input_from_the_real_command_has_no_traceback():
     assert done.returncode == 2
     assert done.stderr.strip().startswith("textsynth: error:") and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_not_enough_disk_space_is_refused_with_the_estimate(tmp_path, monkeypatch):
+    import shutil as real_shutil
+
+    from textsynth import TextsynthError
+
+    usage = real_shutil.disk_usage(tmp_path)
+    monkeypatch.setattr("textsynth.pipeline.shutil.disk_usage", lambda p: usage._replace(free=1000))
+    with pytest.raises(TextsynthError, match=r"needs about 1\.2 MB, 1\.0 KB is free"):
+        render(small_config(), tmp_path / "full", progress=False)
+    assert not (tmp_path / "full").exists()

@@ -242,24 +242,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def run_command(parser: argparse.ArgumentParser, argv: Sequence[str], name: str, interrupted: str) -> int:
+    """Parse and run a command; user errors become one line on stderr and an exit status, never a traceback."""
     try:
-        parser = build_parser()
         args = parser.parse_args(argv)
-        args.argv = argv
+        args.argv = list(argv)
         return args.func(args)
     except TextsynthError as exc:
-        print(f"textsynth: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("textsynth: interrupted; finished shards are kept, run the same command again to resume",
-              file=sys.stderr)
+        print(f"{name}: interrupted; {interrupted}", file=sys.stderr)
         return 130
     except OSError as exc:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"textsynth: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"{name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return run_command(build_parser(), argv, "textsynth",
+                       "finished shards are kept, run the same command again to resume")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,12 +57,32 @@ class _Glyph:
     advance: float
 
 
+# Open FreeType faces cost ~300 KB each and a render touches hundreds of (font, size) pairs: keep only
+# the most recently used ones open; their rasterized glyphs stay cached either way.
+_MAX_OPEN_FACES = 32
+_open_faces: OrderedDict[int, _FontAtSize] = OrderedDict()
+
+
 class _FontAtSize:
     """One font at one pixel size, with its rasterized glyphs cached."""
 
     def __init__(self, path: str, size: int):
-        self.font = ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+        self.path, self.size = path, size
+        self._font: ImageFont.FreeTypeFont | None = None
         self.glyphs: dict[str, _Glyph] = {}
+
+    @property
+    def font(self) -> ImageFont.FreeTypeFont:
+        key = id(self)
+        if self._font is None:
+            self._font = ImageFont.truetype(self.path, self.size, layout_engine=ImageFont.Layout.BASIC)
+            _open_faces[key] = self
+            while len(_open_faces) > _MAX_OPEN_FACES:
+                _, evicted = _open_faces.popitem(last=False)
+                evicted._font = None
+        else:
+            _open_faces.move_to_end(key)
+        return self._font
 
     def glyph(self, char: str) -> _Glyph:
         g = self.glyphs.get(char)

@@ -148,6 +148,32 @@ def _prepare_output(out: Path, overwrite: bool) -> Manifest | None:
     return existing
 
 
+def _claim_output(out: Path, need: int, client) -> None:
+    """Create the output folder and check it is writable (by every Dask worker too) and has room;
+    on failure, a folder created here is removed again."""
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".textsynth-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise TextsynthError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    try:
+        free = shutil.disk_usage(out).free
+        if need > free:
+            raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
+                                 f"{_human(free)} is free")
+        if client is not None:
+            from textsynth.distributed import check_workers_can_write
+
+            check_workers_can_write(client, out)
+    except TextsynthError:
+        if created:
+            out.rmdir()
+        raise
+
+
 def _clear_dataset(out: Path) -> None:
     for path in out.glob("shard-*.h5*"):
         path.unlink()
@@ -251,27 +277,7 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     todo = [i for i in range(manifest.shard_count) if i not in done]
     size = config.output.shard_size
     need = sum(estimate_bytes(config, gen.charset, min(size, config.n - i * size)) for i in todo)
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".textsynth-write-test-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise TextsynthError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
-    try:
-        free = shutil.disk_usage(out).free
-        if need > free:
-            raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
-                                 f"{_human(free)} is free")
-        if client is not None:
-            from textsynth.distributed import check_workers_can_write
-
-            check_workers_can_write(client, out)
-    except TextsynthError:
-        if created:
-            out.rmdir()
-        raise
+    _claim_output(out, need, client)
     if overwrite:
         _clear_dataset(out)
     for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):

@@ -210,3 +210,16 @@ def test_not_enough_disk_space_is_refused_with_the_estimate(tmp_path, monkeypatc
     with pytest.raises(TextsynthError, match=r"needs about 1\.2 MB, 1\.0 KB is free"):
         render(small_config(), tmp_path / "full", progress=False)
     assert not (tmp_path / "full").exists()
+
+
+def test_corpus_lines_that_cannot_fit_the_canvas_are_redrawn_and_counted(tmp_path):
+    corpus = tmp_path / "lines.txt"
+    corpus.write_text("WWWWWWWW\nab cd\n", encoding="utf-8")
+    cfg = small_config(n=30, output__shard_size=15)
+    cfg.canvas.width, cfg.canvas.height = 64, 32
+    cfg.text.source = f"lines:{corpus}"
+    result = render(cfg, tmp_path / "ds", progress=False)
+    redrawn = result.manifest.text_source["redrawn_not_fitting"]
+    assert set(redrawn) == {"0", "1"} and sum(redrawn.values()) > 5
+    assert "did not fit the canvas and were redrawn" in result.summary()
+    assert set(read_arrays(tmp_path / "ds")["text"]) == {b"ab cd"}

@@ -26,6 +26,7 @@ class SampleGenerator:
         self.fontset.require_full_charset()
         self.source = make_text_source(config.text.source, self.charset, config.text.min_len, config.text.max_len)
         self.painter = Painter(config, self.fontset)
+        self.redrawn = 0  # texts drawn but not painted because they could not fit the canvas
 
     def rng(self, index: int) -> np.random.Generator:
         return np.random.default_rng([self.config.seed, index])
@@ -38,7 +39,7 @@ class SampleGenerator:
             try:
                 return self.painter.sample_params(rng, text, index)
             except TextDoesNotFit:
-                continue
+                self.redrawn += 1
         c = self.config
         raise TextsynthError(
             f"no text of {c.text.min_len}-{c.text.max_len} characters fits the {c.canvas.width}x{c.canvas.height} "

@@ -46,8 +46,10 @@ class RenderResult:
         m = self.manifest
         rate = self.rendered / self.seconds if self.seconds > 0 and self.rendered else 0.0
         total = sum(r.bytes for r in m.shards)
+        redrawn = sum(m.text_source.get("redrawn_not_fitting", {}).values())
+        note = f"; {redrawn} drawn texts did not fit the canvas and were redrawn" if redrawn else ""
         return (f"{m.n} samples, {len(m.shards)} shards, {_human(total)} in {self.out}; rendered {self.rendered} "
-                f"in {self.seconds:.1f} s = {rate:,.0f} samples/s with {self.workers} workers")
+                f"in {self.seconds:.1f} s = {rate:,.0f} samples/s with {self.workers} workers{note}")
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,11 @@ def max_text_bytes(charset: Charset, max_len: int) -> int:
     return max_len * max(len(s.encode("utf-8")) for s in charset.symbols)
 
 
-def render_shard(job: ShardJob) -> ShardRecord:
-    """Render samples [first, first + count) into shard `index` under `out`; runs in a worker."""
+def render_shard(job: ShardJob) -> tuple[ShardRecord, int]:
+    """Render samples [first, first + count) into shard `index` under `out`; runs in a worker.
+    Returns the shard's record and how many drawn texts were redrawn for not fitting the canvas."""
     gen = _generator(job)
+    redrawn_before = gen.redrawn
     cfg = gen.config
     h, w = cfg.canvas.height, cfg.canvas.width
     path = Path(job.out) / shard_name(job.index)
@@ -101,7 +105,8 @@ def render_shard(job: ShardJob) -> ShardRecord:
                 labels.append(gen.charset.encode(p.text))
             writer.write(start, images[:n], labels, params)
         sha, size = writer.close()
-    return ShardRecord(file=path.name, index=job.index, first=job.first, count=job.count, sha256=sha, bytes=size)
+    record = ShardRecord(file=path.name, index=job.index, first=job.first, count=job.count, sha256=sha, bytes=size)
+    return record, gen.redrawn - redrawn_before
 
 
 def estimate_bytes(config: RenderConfig, charset: Charset, samples: int) -> int:
@@ -220,7 +225,7 @@ def _start_workers(config: RenderConfig, workers: int) -> threading.Thread | Non
 
 
 def _run_jobs(jobs: list[ShardJob], n_jobs: int, backend: str):
-    """Yield each job's ShardRecord as it finishes, on the given joblib backend."""
+    """Yield each job's (ShardRecord, redraws) as it finishes, on the given joblib backend."""
     if not jobs:
         return
     n_jobs = min(n_jobs, len(jobs))
@@ -269,6 +274,10 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
             raise TextsynthError(f"{out} holds an unfinished render; pass --resume to finish it or --overwrite")
 
     manifest = _new_manifest(config, gen, command)
+    # Texts redrawn because they could not fit the canvas, per shard: never silent, even for corpora.
+    redraws = manifest.text_source.setdefault("redrawn_not_fitting", {})
+    if existing is not None and not overwrite:
+        redraws.update(existing.text_source.get("redrawn_not_fitting", {}))
     done: dict[int, ShardRecord] = {}
     if existing is not None and not overwrite:
         checks = Parallel(n_jobs=min(workers, max(1, len(existing.shards))), prefer="threads")(
@@ -296,8 +305,9 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     bar = tqdm(total=rendered, unit="samples", unit_scale=True, disable=not progress, file=sys.stderr,
                desc=f"render {out.name}", dynamic_ncols=True)
     try:
-        for record in _run_jobs(jobs, workers, config.output.backend):
+        for record, redrawn in _run_jobs(jobs, workers, config.output.backend):
             done[record.index] = record
+            redraws[str(record.index)] = redrawn
             manifest.shards = sorted(done.values(), key=lambda r: r.index)
             manifest.complete = len(done) == manifest.shard_count
             manifest.write(out)

@@ -66,6 +66,33 @@ def keras_io_baseline_batches(ds: Dataset, batch_size: int, seed: int = 0) -> tf
     return tf.data.Dataset.from_generator(samples, output_signature=signature).batch(batch_size).repeat()
 
 
+def _loss_only(steps: int, classes: int, batch: int, max_len: int) -> dict:
+    """Forward + backward of the CTC loss alone on random logits of the model's shape, both ways."""
+    rng = np.random.default_rng(0)
+    logits = tf.Variable(rng.normal(size=(batch, steps, classes)).astype(np.float32))
+    lengths = rng.integers(4, max_len + 1, batch).astype(np.int32)
+    labels = np.full((batch, max_len), -1, np.int32)
+    for k, n in enumerate(lengths):
+        labels[k, :n] = rng.integers(0, classes - 1, n)
+    labels, lengths = tf.constant(labels), tf.constant(lengths)
+
+    def timed(loss_fn) -> float:
+        @tf.function
+        def grad():
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(loss_fn())
+            return tape.gradient(loss, logits)
+
+        grad().numpy()
+        t = time.perf_counter()
+        for _ in range(10):
+            grad().numpy()
+        return 100 * (time.perf_counter() - t)  # ms per call
+
+    return {"sparse_tf_nn_ctc_loss_ms": timed(lambda: ctc_loss(labels, logits)),
+            "keras_ops_ctc_loss_ms": timed(lambda: keras_ctc_loss(labels, lengths, logits))}
+
+
 def _inference(model, height: int, width: int) -> dict:
     forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     out = {}
@@ -113,7 +140,13 @@ def run_benchmark(args) -> dict:
     result["training"] = _time_training(ours, tfds, args.train_steps)
     result["training"]["pipeline"] = "Dataset.to_tf_dataset (windowed block reads) + tf.nn.ctc_loss, sparse labels"
 
+    result["ctc_loss_only"] = _loss_only(result["time_steps"], num_classes, args.batch_size, ds.max_len)
     if not args.no_baseline:
+        base_it = iter(keras_io_baseline_batches(ds, args.batch_size))
+        next(base_it)
+        t = time.perf_counter()
+        n = sum(int(next(base_it)["images"].shape[0]) for _ in range(50))
+        result["baseline_data_only_samples_per_s"] = n / (time.perf_counter() - t)
         base_model = build_model(args.preset, ds.width, ds.height, num_classes)
         baseline = _train_step(base_model, lambda labels, lengths, logits: keras_ctc_loss(labels, lengths, logits))
         result["baseline"] = _time_training(baseline, keras_io_baseline_batches(ds, args.batch_size),
@@ -148,13 +181,20 @@ def to_markdown(r: dict) -> str:
              f"- data: `{r['data']}`, images {r['image_size'][1]}x{r['image_size'][0]}, batch {r['batch_size']}",
              f"- parameters: {r['parameters']:,}; time steps: {r['time_steps']}", "",
              "| measure | samples/s | ms/step (median) |", "|---|---|---|",
-             f"| data only (`to_tf_dataset`) | {r['data_only_samples_per_s']:,.0f} | |",
-             f"| training, textsynth pipeline + sparse CTC | {r['training']['samples_per_s']:,.1f} | "
+             f"| data only (`to_tf_dataset`) | {r['data_only_samples_per_s']:,.0f} | |"]
+    if "baseline_data_only_samples_per_s" in r:
+        lines.append(f"| data only, keras.io-style per-sample generator | "
+                     f"{r['baseline_data_only_samples_per_s']:,.0f} | |")
+    lines += [f"| training, textsynth pipeline + sparse CTC | {r['training']['samples_per_s']:,.1f} | "
              f"{r['training']['ms_per_step_median']:.0f} |"]
     if "baseline" in r:
         lines.append(f"| training, keras.io-style baseline | {r['baseline']['samples_per_s']:,.1f} | "
                      f"{r['baseline']['ms_per_step_median']:.0f} |")
         lines += ["", f"Speed-up over the baseline: **{r['speedup_vs_baseline']:.2f}x**"]
+    c = r["ctc_loss_only"]
+    lines += ["", f"CTC loss alone, forward + backward, batch {r['batch_size']}, {r['time_steps']} steps: sparse "
+              f"`tf.nn.ctc_loss` {c['sparse_tf_nn_ctc_loss_ms']:.1f} ms, `keras.ops.ctc_loss` "
+              f"{c['keras_ops_ctc_loss_ms']:.1f} ms"]
     lines += ["", "| inference batch | samples/s | p50 ms | p95 ms |", "|---|---|---|---|"]
     for batch, v in r["inference"].items():
         lines.append(f"| {batch} | {v['samples_per_s']:,.0f} | {v['p50_ms']:.1f} | {v['p95_ms']:.1f} |")

@@ -119,7 +119,7 @@ def plot_curves(run: Path) -> None:
     seen = [int(r["samples_seen"]) for r in rows]
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     steps_path = run / "steps.csv"
-    if steps_path.exists():
+    if steps_path.exists() and len(steps_path.read_text().splitlines()) > 1:
         steps = np.loadtxt(steps_path, delimiter=",", skiprows=1, ndmin=2)
         if steps.size:
             a.plot(steps[:, 0], steps[:, 1], lw=0.6, alpha=0.5, label="train (per 50 steps)")

@@ -223,3 +223,21 @@ def test_corpus_lines_that_cannot_fit_the_canvas_are_redrawn_and_counted(tmp_pat
     assert set(redrawn) == {"0", "1"} and sum(redrawn.values()) > 5
     assert "did not fit the canvas and were redrawn" in result.summary()
     assert set(read_arrays(tmp_path / "ds")["text"]) == {b"ab cd"}
+
+
+def test_toml_config_is_loaded_and_flags_override_it(tmp_path, run_cli):
+    import tomllib
+
+    path = tmp_path / "my.toml"
+    path.write_text('seed = 5\n[canvas]\nwidth = 256\n[augment]\nmirror = 0.25\n', encoding="utf-8")
+    code, out, err = run_cli("config", "--config", path, "--width", "128", "--n", "2e3")
+    assert code == 0, err
+    resolved = tomllib.loads(out)
+    assert resolved["seed"] == 5 and resolved["canvas"]["width"] == 128 and resolved["n"] == 2000
+    assert resolved["augment"]["mirror"] == 0.25 and resolved["canvas"]["height"] == 64
+    path.write_text('[canvas]\nwidht = 256\n', encoding="utf-8")
+    code, _, err = run_cli("config", "--config", path)
+    assert code == 2 and "unknown setting 'canvas.widht'" in err and err.count("\n") == 1
+    path.write_text('seed = "five"\n', encoding="utf-8")
+    code, _, err = run_cli("config", "--config", path)
+    assert code == 2 and "seed must be int" in err

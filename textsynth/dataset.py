@@ -219,7 +219,7 @@ class Dataset:
         if not shuffle:
             return _sequential_windows(self.segments, batch_size, max(BLOCK_SAMPLES * WINDOW_BLOCKS, batch_size))
         rng = np.random.default_rng([seed, epoch])
-        blocks = [(k, a, min(a + BLOCK_SAMPLES, len(seg) + seg.start))
+        blocks = [(k, a, min(a + BLOCK_SAMPLES, seg.stop))
                   for k, seg in enumerate(self.segments) for a in range(seg.start, seg.stop, BLOCK_SAMPLES)]
         order = rng.permutation(len(blocks))
         per_window = max(WINDOW_BLOCKS, -(-batch_size // BLOCK_SAMPLES))

@@ -13,15 +13,10 @@ from textsynth.dataset import Dataset
 def describe(ds: Dataset) -> dict[str, Any]:
     """Summary numbers of a dataset, read from the small columns only (no images)."""
     m = ds.manifest
-    lengths: Counter = Counter()
-    fonts: Counter = Counter()
-    mirror = upside_down = 0
-    for record in ds.shards:
-        cols = ds._small_columns(record)
-        lengths.update(dict(zip(*np.unique(cols["label_length"], return_counts=True))))
-        fonts.update(dict(zip(*np.unique(cols["params/font_id"], return_counts=True))))
-        mirror += int(cols["params/mirror"].sum())
-        upside_down += int(cols["params/upside_down"].sum())
+    lengths = Counter(dict(zip(*np.unique(ds.column("label_length"), return_counts=True))))
+    fonts = Counter(dict(zip(*np.unique(ds.column("params/font_id"), return_counts=True))))
+    mirror = int(ds.column("params/mirror").sum())
+    upside_down = int(ds.column("params/upside_down").sum())
     c = m.config
     return {
         "path": str(ds.root),

@@ -3,7 +3,8 @@
     python benchmarks/render_bench.py [--n 20000] [--workers 2] [--out /tmp/textsynth-bench]
 
 Efficiency = pipeline rate / (painter rate x workers). The painter is measured in one process over
-n / workers samples from fresh caches, which is what each worker paints.
+n / workers samples from fresh caches, which is what each worker paints, once before and once after the
+pipeline; their mean is the reference (this cancels slow drift of a shared machine's speed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ from pathlib import Path
 from textsynth import RenderConfig, SampleGenerator
 
 
+def painter_rate(n: int, count: int) -> float:
+    """Samples/s of one fresh generator painting `count` samples, as one worker does."""
+    gen = SampleGenerator(RenderConfig(n=n))
+    t = time.perf_counter()
+    for i in range(count):
+        gen.sample(i)
+    return count / (time.perf_counter() - t)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000)
@@ -27,11 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     per_worker = args.n // args.workers
-    gen = SampleGenerator(RenderConfig(n=args.n))
-    t = time.perf_counter()
-    for i in range(per_worker):
-        gen.sample(i)
-    painter = per_worker / (time.perf_counter() - t)
+    before = painter_rate(args.n, per_worker)
 
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
@@ -46,10 +52,13 @@ def main() -> None:
     pipeline = args.n / phase_seconds
     end_to_end = args.n / wall
     size = sum(p.stat().st_size for p in out.glob("shard-*.h5"))
+    after = painter_rate(args.n, per_worker)
+    painter = (before + after) / 2  # bracketing the pipeline cancels slow drift of the machine's speed
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)
     print(f"command   : {' '.join(cmd[1:])}")
-    print(f"painter alone, 1 process, {per_worker} samples: {painter:8.0f} samples/s")
+    print(f"painter alone, 1 process, {per_worker} samples: {painter:8.0f} samples/s "
+          f"(mean of {before:.0f} before and {after:.0f} after the pipeline)")
     print(f"pipeline, render phase ({args.workers} workers)  : {pipeline:8.0f} samples/s "
           f"(efficiency {pipeline / (painter * args.workers):.2f})")
     print(f"pipeline, whole command incl. start-up   : {end_to_end:8.0f} samples/s "

@@ -93,7 +93,7 @@ from reference_model.train import TrainConfig, train
 from reference_model.evaluate import evaluate
 lines = []
 result = train(TrainConfig(data=sys.argv[1], val=sys.argv[1], out=sys.argv[2], preset="tiny", steps=300,
-                           steps_per_epoch=100, batch_size=64, learning_rate=1e-2, val_samples=64,
+                           steps_per_epoch=100, batch_size=32, learning_rate=1e-2, val_samples=64,
                            strategy="mirrored"), log=lines.append)
 report = evaluate(sys.argv[2], sys.argv[1])
 print(json.dumps({"log": lines, "cer": report["cer"]}))

@@ -118,8 +118,8 @@ def test_mirrored_strategy_on_two_logical_cpus_trains_a_usable_model(tmp_path):
     assert any("2 replica(s)" in line for line in out["log"])
     losses = [float(r.split(",")[3]) for r in (tmp_path / "run" / "log.csv").read_text().splitlines()[1:]]
     assert np.isfinite(losses).all()
-    assert losses[-1] < 0.8 * losses[0]  # it learns ...
-    assert out["cer"] < 0.95  # ... and the saved model loads, evaluates and reads part of the text
+    assert losses[-1] < 0.6 * losses[0]  # it learns (about 0.3 x in 300 steps here) ...
+    assert out["cer"] < 0.6  # ... and the saved model loads, evaluates and reads most of the text (CER ~0.1)
 
 
 def test_bad_scheduler_spelling_is_refused(tmp_path):

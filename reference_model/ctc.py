@@ -49,7 +49,10 @@ def check_feasible(labels: np.ndarray, lengths: np.ndarray, steps: int, index: n
     bad = np.flatnonzero((need > steps) | (lengths < 1))
     if bad.size:
         k = int(bad[0])
-        what = f" ({texts[k]!r})" if texts is not None else ""
+        text = None if texts is None else texts[k]
+        if isinstance(text, bytes):  # the raw `text` column: only the offender's is decoded
+            text = text.decode("utf-8")
+        what = f" ({text!r})" if text is not None else ""
         reason = "has an empty label" if lengths[k] < 1 else (
             f"needs {int(need[k])} time steps (label length {int(lengths[k])} + {int(repeats[k])} repeats), "
             f"the model has {steps}")

@@ -22,7 +22,7 @@ def evaluate(run: str | Path, data: str | Path, beam_width: int = 0, limit: int 
     refs, hyps = [], []
     for batch in ds.batches(batch_size, shuffle=False):
         hyps += rec.read(batch["images"], beam_width)
-        refs += [ds.charset.decode(row[:n]) for row, n in zip(batch["labels"], batch["label_length"])]
+        refs += ds.charset.decode_batch(batch["labels"], batch["label_length"])
         if limit is not None and len(refs) >= limit:
             break
     n = len(refs)

@@ -90,7 +90,7 @@ def load_data(cfg: TrainConfig) -> tuple[Dataset, Dataset]:
 def check_labels(ds: Dataset, steps: int) -> None:
     """Every label must fit the model's time steps; names the first offender."""
     check_feasible(ds.column("labels"), ds.column("label_length"), steps, ds.column("params/index"),
-                   [t.decode("utf-8") for t in ds.column("text")])
+                   ds.column("text"))
 
 
 def validate(recognizer: Recognizer, val: Dataset, limit: int, batch_size: int = 256) -> dict[str, float]:
@@ -99,7 +99,7 @@ def validate(recognizer: Recognizer, val: Dataset, limit: int, batch_size: int =
         logits = recognizer.logits(batch["images"])
         losses.append(ctc_loss(tf.constant(batch["labels"]), tf.constant(logits)).numpy())
         hyps += recognizer.decode(logits)
-        refs += [val.charset.decode(row[:n]) for row, n in zip(batch["labels"], batch["label_length"])]
+        refs += val.charset.decode_batch(batch["labels"], batch["label_length"])
         if len(refs) >= limit:
             break
     result = score(refs, hyps)

@@ -116,6 +116,10 @@ class Charset:
                 raise TextsynthError(f"label id {i} is outside the charset of {n} symbols")
         return "".join(out)
 
+    def decode_batch(self, labels: Iterable[Sequence[int]], lengths: Iterable[int]) -> list[str]:
+        """Texts of a batch of -1-padded label rows with their lengths."""
+        return [self.decode(row[:n]) for row, n in zip(labels, lengths)]
+
     def to_json(self) -> str:
         return json.dumps(list(self.symbols), ensure_ascii=False)
 

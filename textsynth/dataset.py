@@ -48,7 +48,7 @@ class Segment:
 Window = list[tuple[int, int, int]]
 
 
-def _safe_shard_path(root: Path, record: ShardRecord) -> Path:
+def shard_path(root: Path, record: ShardRecord) -> Path:
     """The shard's path, refusing anything (a symlink included) that leads outside the dataset folder."""
     path = root / record.file
     real = path.resolve()
@@ -126,7 +126,7 @@ class Dataset:
             with self._lock:
                 f = self._files.get(record.file)
                 if f is None:
-                    f = h5py.File(_safe_shard_path(self.root, record), "r")
+                    f = h5py.File(shard_path(self.root, record), "r")
                     check_shard_layout(f, record, self.manifest)
                     self._files[record.file] = f
         return f
@@ -355,5 +355,5 @@ def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:
         raise TextsynthError(f"{root} is an unfinished render ({len(manifest.shards)} of {manifest.shard_count} "
                              "shards); finish it with the same render command, or pass allow_incomplete=True")
     for record in manifest.shards:
-        _safe_shard_path(root, record)
+        shard_path(root, record)
     return Dataset(root, manifest)

@@ -26,8 +26,8 @@ def _samples(ds: Dataset, progress: bool):
     position = 0
     try:
         for batch in ds.batches(_BATCH, shuffle=False):
-            for image, labels, length in zip(batch["images"], batch["labels"], batch["label_length"]):
-                yield position, image, ds.charset.decode(labels[:length])
+            for image, text in zip(batch["images"], ds.charset.decode_batch(batch["labels"], batch["label_length"])):
+                yield position, image, text
                 position += 1
             bar.update(len(batch["index"]))
     finally:

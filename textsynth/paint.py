@@ -67,13 +67,11 @@ class _FontAtSize:
     def __init__(self, path: str, size: int, symbols: tuple[str, ...]):
         self.path, self.size, self.symbols = path, size, symbols
         self.glyphs: dict[str, _Glyph] = {}
-        self.ascent = self.descent = 0
 
     def glyph(self, char: str) -> _Glyph:
         g = self.glyphs.get(char)
         if g is None:
             font = ImageFont.truetype(self.path, self.size, layout_engine=ImageFont.Layout.BASIC)
-            self.ascent, self.descent = font.getmetrics()
             for c in {*self.symbols, char}:
                 self.glyphs[c] = self._rasterize(font, c)
             g = self.glyphs[char]

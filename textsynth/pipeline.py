@@ -246,15 +246,13 @@ def render(config: RenderConfig, out: str | Path, *, overwrite: bool = False, re
     (`tcp://HOST:PORT`, or None / "local" for a LocalCluster of `workers` processes).
     """
     config.validate()
+    parallel = config.workers_count(len(os.sched_getaffinity(0)))
     with contextlib.ExitStack() as stack:
         client = None
         if config.output.backend == "dask":
             from textsynth.distributed import dask_cluster
 
-            client, parallel = stack.enter_context(
-                dask_cluster(scheduler, config.workers_count(len(os.sched_getaffinity(0)))))
-        else:
-            parallel = config.workers_count(len(os.sched_getaffinity(0)))
+            client, parallel = stack.enter_context(dask_cluster(scheduler, parallel))
         return _render(config, Path(out), overwrite, resume, progress, command, client, parallel)
 
 

@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 
 from textsynth.charset import Charset
-from textsynth.dataset import _safe_shard_path, check_shard_layout
+from textsynth.dataset import check_shard_layout, shard_path
 from textsynth.errors import TextsynthError
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.shards import file_sha256
@@ -61,7 +61,7 @@ def verify_dataset(root: str | Path) -> tuple[Manifest, list[ShardReport]]:
     for record in manifest.shards:
         report = ShardReport(record.file)
         try:
-            path = _safe_shard_path(root, record)
+            path = shard_path(root, record)
         except TextsynthError as exc:
             report.problems.append(str(exc))
             bad.append(report)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
-from textsynth.cli import _Parser, run_command  # noqa: E402
+from textsynth.cli import Parser, run_command  # noqa: E402
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -64,9 +64,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m reference_model",
+    parser = Parser(prog="python -m reference_model",
                      description="Reference CNN-GRU-CTC recognizer trained from textsynth shards.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("train", help="train (or resume) a run")
     p.add_argument("--data", required=True, help="textsynth dataset folder to train on")

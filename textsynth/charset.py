@@ -15,7 +15,7 @@ from textsynth.errors import TextsynthError
 DEFAULT_SYMBOLS = string.ascii_lowercase + string.ascii_uppercase + string.digits + " .,-':"
 
 
-def _describe(chars: Iterable[str]) -> str:
+def describe_chars(chars: Iterable[str]) -> str:
     return ", ".join(repr(c) if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in chars)
 
 
@@ -31,10 +31,10 @@ class Charset:
             raise TextsynthError(f"charset symbols must be single characters, got {bad[:5]!r}")
         dupes = sorted({s for s in symbols if symbols.count(s) > 1})
         if dupes:
-            raise TextsynthError(f"charset has duplicate symbols: {_describe(dupes)}")
+            raise TextsynthError(f"charset has duplicate symbols: {describe_chars(dupes)}")
         controls = [s for s in symbols if unicodedata.category(s).startswith("C")]
         if controls:
-            raise TextsynthError(f"charset has control/unassigned characters: {_describe(controls)}")
+            raise TextsynthError(f"charset has control/unassigned characters: {describe_chars(controls)}")
         self.symbols: tuple[str, ...] = tuple(symbols)
         self._ids = {s: i for i, s in enumerate(self.symbols)}
 
@@ -101,7 +101,7 @@ class Charset:
             return [self._ids[c] for c in text]
         except KeyError:
             raise TextsynthError(
-                f"text {text!r} has characters outside the charset: {_describe(self.missing(text))}"
+                f"text {text!r} has characters outside the charset: {describe_chars(self.missing(text))}"
             ) from None
 
     def decode(self, ids: Iterable[int]) -> str:

@@ -33,7 +33,7 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line instead of usage + error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -91,7 +91,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_fonts(args: argparse.Namespace) -> int:
-    from textsynth.charset import Charset, _describe
+    from textsynth.charset import Charset, describe_chars
     from textsynth.fonts import FontSet
 
     config = _config_from_args(args)
@@ -101,13 +101,13 @@ def cmd_fonts(args: argparse.Namespace) -> int:
     for info, cov in zip(fontset.fonts, fontset.coverage):
         missing = [c for c in charset.symbols if c not in cov]
         rows.append((info.name, f"{info.family} {info.style}", f"{len(cov)}/{len(charset)}",
-                     _describe(missing) if missing else "-"))
+                     describe_chars(missing) if missing else "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
     uncovered = fontset.uncovered()
     if uncovered:
-        print(f"no font draws: {_describe(uncovered)}")
+        print(f"no font draws: {describe_chars(uncovered)}")
         return 1
     return 0
 
@@ -186,8 +186,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="textsynth", description="Synthetic text-line images for OCR, as sharded HDF5.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="textsynth", description="Synthetic text-line images for OCR, as sharded HDF5.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("render", help="render a dataset of N samples into sharded HDF5")
     _add_render_flags(p)

@@ -10,7 +10,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
-from textsynth.charset import Charset, _describe
+from textsynth.charset import Charset, describe_chars
 from textsynth.errors import TextsynthError
 
 FONT_SUFFIXES = (".ttf", ".otf")
@@ -145,7 +145,7 @@ class FontSet:
     def require_full_charset(self) -> None:
         missing = self.uncovered()
         if missing:
-            raise TextsynthError(f"no font draws these charset characters: {_describe(missing)}")
+            raise TextsynthError(f"no font draws these charset characters: {describe_chars(missing)}")
 
     def covering(self, text: str) -> tuple[int, ...]:
         """Ids of the fonts that draw every character of `text`."""

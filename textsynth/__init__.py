@@ -6,7 +6,8 @@ from textsynth.dataset import Dataset, open_dataset
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.generator import SampleGenerator
-from textsynth.paint import Painter, SampleParams
+from textsynth.paint import Painter
+from textsynth.record import SampleParams
 from textsynth.version import __version__
 
 __all__ = ["Charset", "Dataset", "FontSet", "Painter", "RenderConfig", "SampleGenerator", "SampleParams",

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from textsynth.config import AugmentConfig
+from textsynth.record import AugmentParams
 
 
 def as_f32(value: float) -> float:
@@ -15,7 +16,7 @@ def as_f32(value: float) -> float:
     return float(np.float32(value))
 
 
-def sample_augment(rng: np.random.Generator, cfg: AugmentConfig, bank: NoiseBank) -> dict:
+def sample_augment(rng: np.random.Generator, cfg: AugmentConfig, bank: NoiseBank) -> AugmentParams:
     """Draw every augmentation parameter of one sample, in a fixed order."""
     angle = as_f32(rng.uniform(-cfg.max_angle, cfg.max_angle)) if cfg.max_angle > 0 else 0.0
     blur = as_f32(rng.uniform(0.0, cfg.blur)) if cfg.blur > 0 else 0.0
@@ -25,9 +26,8 @@ def sample_augment(rng: np.random.Generator, cfg: AugmentConfig, bank: NoiseBank
     foreground = int(rng.integers(cfg.foreground[0], cfg.foreground[1] + 1))
     noise_level = as_f32(rng.uniform(0.0, cfg.noise)) if cfg.noise > 0 else 0.0
     noise_row, noise_col = bank.sample_offset(rng) if noise_level > 0 else (0, 0)
-    return {"angle": angle, "blur": blur, "mirror": mirror, "upside_down": upside_down,
-            "background": background, "foreground": foreground,
-            "noise_level": noise_level, "noise_row": noise_row, "noise_col": noise_col}
+    return AugmentParams(angle=angle, blur=blur, mirror=mirror, upside_down=upside_down, background=background,
+                         foreground=foreground, noise_level=noise_level, noise_row=noise_row, noise_col=noise_col)
 
 
 def blur_padding(sigma: float) -> int:

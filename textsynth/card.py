@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 import PIL
 
+from textsynth.fileio import atomic_write_text
 from textsynth.manifest import Manifest
 
 
@@ -74,5 +75,5 @@ Or with textsynth: `ds = textsynth.open_dataset(".")`. The format is described i
 (version {m.format_version}).
 """
     path = out / "README.md"
-    path.write_text(text, encoding="utf-8")
+    atomic_write_text(path, text)
     return path

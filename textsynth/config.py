@@ -73,9 +73,7 @@ class RenderConfig:
 
     def content_dict(self) -> dict[str, Any]:
         """The settings that decide the samples' content (workers and backend do not)."""
-        d = self.to_dict()
-        d["output"] = {k: v for k, v in d["output"].items() if k not in ("workers", "backend")}
-        return d
+        return content_settings(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "config") -> RenderConfig:
@@ -133,6 +131,17 @@ class RenderConfig:
                 raise TextsynthError(message)
         if not (t.source == "random" or t.source.startswith(("words:", "lines:"))):
             raise TextsynthError(f"text source must be random, words:PATH or lines:PATH, got {t.source!r}")
+
+
+_NOT_CONTENT = ("workers", "backend")  # output settings that never change a sample
+
+
+def content_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """A config tree (as stored in a manifest) without the settings that do not change the samples."""
+    output = config.get("output")
+    if not isinstance(output, dict):
+        return config
+    return {**config, "output": {k: v for k, v in output.items() if k not in _NOT_CONTENT}}
 
 
 def parse_count(value: str | int | float, what: str = "n") -> int:

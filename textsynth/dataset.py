@@ -16,8 +16,8 @@ from textsynth.charset import Charset
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
 from textsynth.manifest import Manifest, ShardRecord
-from textsynth.paint import PARAM_FIELDS, SampleParams
-from textsynth.shards import FORMAT_VERSION, PARAM_DTYPES
+from textsynth.record import SampleParams, params_from_columns
+from textsynth.shards import check_shard_layout, read_small_columns
 
 BLOCK_SAMPLES = 512  # contiguous samples read at once when shuffling
 WINDOW_BLOCKS = 8  # blocks mixed together in memory (from all over the dataset)
@@ -140,10 +140,7 @@ class Dataset:
                 cols = self._columns.get(record.file)
                 if cols is not None:
                     return cols
-                cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
-                cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_FIELDS})
-                cols["text"] = f["text"][:]
-                self._columns[record.file] = cols
+                cols = self._columns[record.file] = read_small_columns(f)
         return cols
 
     # -- random access ------------------------------------------------------------------------------
@@ -163,11 +160,10 @@ class Dataset:
         cols = self._small_columns(seg.shard)
         image = self._file(seg.shard)["images"][j]
         length = int(cols["label_length"][j])
-        params = {k: cols[f"params/{k}"][j].item() for k in PARAM_FIELDS}
-        params["mirror"], params["upside_down"] = bool(params["mirror"]), bool(params["upside_down"])
         text = cols["text"][j].decode("utf-8")
-        return Sample(index=params["index"], image=image, labels=cols["labels"][j, :length].copy(), text=text,
-                      params=SampleParams(text=text, **params))
+        params = params_from_columns(cols, j, text, prefix="params/")
+        return Sample(index=params.index, image=image, labels=cols["labels"][j, :length].copy(), text=text,
+                      params=params)
 
     def column(self, name: str) -> np.ndarray:
         """A small per-sample column (`labels`, `label_length`, `text`, `params/<field>`) for the whole view."""
@@ -322,27 +318,6 @@ def _sequential_windows(segments: Sequence[Segment], batch_size: int, size: int)
     if current:
         windows.append(current)
     return windows
-
-
-def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) -> None:
-    """Shapes and types of an opened shard against the manifest, before anything is read."""
-    n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
-    expected = {"images": ((n, h, w), np.uint8), "labels": ((n, L), np.int32),
-                "label_length": ((n,), np.int32)}
-    expected.update({f"params/{k}": ((n,), dt) for k, dt in PARAM_DTYPES.items()})
-    for name, (shape, dtype) in expected.items():
-        if name not in f or not isinstance(f[name], h5py.Dataset):
-            raise TextsynthError(f"shard {record.file}: dataset {name!r} is missing")
-        d = f[name]
-        if d.shape != shape or d.dtype != np.dtype(dtype):
-            raise TextsynthError(f"shard {record.file}: {name} is {d.dtype} {d.shape}, the manifest implies "
-                                 f"{np.dtype(dtype)} {shape}")
-    text = f.get("text")
-    text_ok = isinstance(text, h5py.Dataset) and text.shape == (n,) and text.dtype.kind == "S"
-    if not text_ok or text.dtype.itemsize > 4 * L:
-        raise TextsynthError(f"shard {record.file}: text must be ({n},) fixed-length strings of <= {4 * L} bytes")
-    if f.attrs.get("format_version") != FORMAT_VERSION:
-        raise TextsynthError(f"shard {record.file}: format_version is {f.attrs.get('format_version')!r}")
 
 
 def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:

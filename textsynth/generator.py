@@ -8,7 +8,8 @@ from textsynth.charset import Charset
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
-from textsynth.paint import Painter, SampleParams, TextDoesNotFit
+from textsynth.paint import Painter, TextDoesNotFit
+from textsynth.record import SampleParams
 from textsynth.text import make_text_source
 
 # Texts drawn for one sample before the config is declared unable to produce fitting text.

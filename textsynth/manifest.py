@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textsynth.errors import TextsynthError
-from textsynth.shards import FORMAT_NAME, FORMAT_VERSION, fsync_dir
+from textsynth.fileio import atomic_write_text
+from textsynth.shards import FORMAT_NAME, FORMAT_VERSION
 
 MANIFEST_NAME = "manifest.json"
 _SHARD_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.h5$")
@@ -54,6 +54,11 @@ class Manifest:
     def shard_count(self) -> int:
         return -(-self.n // self.shard_size)
 
+    def set_shards(self, records) -> None:
+        """List these finished shards (in shard order); the dataset is complete once all are listed."""
+        self.shards = sorted(records, key=lambda r: r.index)
+        self.complete = len(self.shards) == self.shard_count
+
     def to_json(self) -> str:
         d = asdict(self)
         d = {"format": d.pop("format"), "format_version": d.pop("format_version"), **d}
@@ -62,14 +67,7 @@ class Manifest:
 
     def write(self, directory: str | Path) -> None:
         """Replace DIR/manifest.json atomically (temp file, fsync, rename)."""
-        directory = Path(directory)
-        tmp = directory / f".{MANIFEST_NAME}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.to_json())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, directory / MANIFEST_NAME)
-        fsync_dir(directory)
+        atomic_write_text(Path(directory) / MANIFEST_NAME, self.to_json())
 
     @classmethod
     def read(cls, directory: str | Path) -> Manifest:
@@ -85,67 +83,85 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = MANIFEST_NAME) -> Manifest:
-        def bad(name: str, why: str) -> TextsynthError:
-            return TextsynthError(f"{origin}: field '{name}' {why}")
-
-        def get(name: str, kind: type | tuple, lo: int | None = None, hi: int | None = None) -> Any:
-            if name not in data:
-                raise bad(name, "is missing")
-            value = data[name]
-            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                raise bad(name, f"must be {getattr(kind, '__name__', kind)}, got {type(value).__name__}")
-            if lo is not None and value < lo:
-                raise bad(name, f"must be >= {lo}, got {value}")
-            if hi is not None and value > hi:
-                raise bad(name, f"must be <= {hi}, got {value}")
-            return value
-
+        """A manifest from parsed JSON, every field type- and range-checked (a one-line error otherwise)."""
         if not isinstance(data, dict):
             raise TextsynthError(f"{origin}: the manifest must be a JSON object")
-        if get("format", str) != FORMAT_NAME:
-            raise bad("format", f"must be {FORMAT_NAME!r}, got {data['format']!r}")
-        version = get("format_version", int)
+        fields = _Fields(data, origin)
+        if fields.get("format", str) != FORMAT_NAME:
+            raise fields.bad("format", f"must be {FORMAT_NAME!r}, got {data['format']!r}")
+        version = fields.get("format_version", int)
         if version != FORMAT_VERSION:
-            raise bad("format_version", f"is {version}; this textsynth reads version {FORMAT_VERSION}")
-        charset = get("charset", list)
+            raise fields.bad("format_version", f"is {version}; this textsynth reads version {FORMAT_VERSION}")
+        charset = fields.get("charset", list)
         if not charset or not all(isinstance(c, str) and len(c) == 1 for c in charset):
-            raise bad("charset", "must be a non-empty list of one-character strings")
-        n = get("n", int, 1, MAX_SAMPLES)
-        shard_size = get("shard_size", int, 1, MAX_SHARD_SAMPLES)
-        fields = dict(
-            config=get("config", dict), charset=charset, fonts=get("fonts", list), seed=get("seed", int, 0),
-            n=n, width=get("width", int, 1, MAX_SIDE), height=get("height", int, 1, MAX_SIDE),
-            max_len=get("max_len", int, 1, 100_000), shard_size=shard_size,
-            textsynth_version=get("textsynth_version", str), complete=get("complete", bool),
-            command=data.get("command", "") if isinstance(data.get("command", ""), str) else "",
-            text_source=data.get("text_source", {}) if isinstance(data.get("text_source"), dict) else {},
+            raise fields.bad("charset", "must be a non-empty list of one-character strings")
+        n = fields.get("n", int, 1, MAX_SAMPLES)
+        shard_size = fields.get("shard_size", int, 1, MAX_SHARD_SAMPLES)
+        manifest = cls(
+            config=fields.get("config", dict), charset=charset, fonts=fields.get("fonts", list),
+            seed=fields.get("seed", int, 0), n=n, width=fields.get("width", int, 1, MAX_SIDE),
+            height=fields.get("height", int, 1, MAX_SIDE), max_len=fields.get("max_len", int, 1, 100_000),
+            shard_size=shard_size, textsynth_version=fields.get("textsynth_version", str),
+            complete=fields.get("complete", bool), command=fields.optional("command", str, ""),
+            text_source=fields.optional("text_source", dict, {}),
+            shards=_shard_records(fields, n, shard_size),
         )
-        shards, seen = [], set()
-        for k, raw in enumerate(get("shards", list)):
-            name = f"shards[{k}]"
-            if not isinstance(raw, dict):
-                raise bad(name, "must be an object")
-            record = {}
-            for key, kind in (("file", str), ("index", int), ("first", int), ("count", int),
-                              ("sha256", str), ("bytes", int)):
-                value = raw.get(key)
-                if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
-                    raise bad(f"{name}.{key}", "is missing or has the wrong type")
-                record[key] = value
-            file = record["file"]
-            if not _SHARD_FILE.match(file) or file.startswith("."):
-                raise bad(f"{name}.file", f"must be a plain shard file name inside the dataset, got {file!r}")
-            if not _SHA256.match(record["sha256"]):
-                raise bad(f"{name}.sha256", "must be 64 lowercase hex digits")
-            if not 0 < record["count"] <= shard_size:
-                raise bad(f"{name}.count", f"must be in 1..shard_size ({shard_size}), got {record['count']}")
-            if record["first"] != record["index"] * shard_size or record["first"] + record["count"] > n:
-                raise bad(f"{name}.first", f"does not match shard {record['index']} of {n} samples")
-            if record["index"] in seen:
-                raise bad(f"{name}.index", f"repeats shard {record['index']}")
-            seen.add(record["index"])
-            shards.append(ShardRecord(**record))
-        manifest = cls(**fields, shards=sorted(shards, key=lambda s: s.index))
-        if manifest.complete and sum(s.count for s in shards) != n:
-            raise bad("shards", f"hold {sum(s.count for s in shards)} samples but n is {n}")
+        if manifest.complete and sum(s.count for s in manifest.shards) != n:
+            raise fields.bad("shards", f"hold {sum(s.count for s in manifest.shards)} samples but n is {n}")
         return manifest
+
+
+class _Fields:
+    """Typed, range-checked access to a parsed manifest's fields, with errors that name the field."""
+
+    def __init__(self, data: dict[str, Any], origin: str):
+        self.data, self.origin = data, origin
+
+    def bad(self, name: str, why: str) -> TextsynthError:
+        return TextsynthError(f"{self.origin}: field '{name}' {why}")
+
+    def get(self, name: str, kind: type, lo: int | None = None, hi: int | None = None) -> Any:
+        if name not in self.data:
+            raise self.bad(name, "is missing")
+        value = self.data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.bad(name, f"must be {kind.__name__}, got {type(value).__name__}")
+        if lo is not None and value < lo:
+            raise self.bad(name, f"must be >= {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise self.bad(name, f"must be <= {hi}, got {value}")
+        return value
+
+    def optional(self, name: str, kind: type, default: Any) -> Any:
+        value = self.data.get(name, default)
+        return value if isinstance(value, kind) else default
+
+
+def _shard_records(fields: _Fields, n: int, shard_size: int) -> list[ShardRecord]:
+    """The `shards` list, each record checked against the dataset's size and the others, in shard order."""
+    shards, seen = [], set()
+    for k, raw in enumerate(fields.get("shards", list)):
+        name = f"shards[{k}]"
+        if not isinstance(raw, dict):
+            raise fields.bad(name, "must be an object")
+        record = {}
+        for key, kind in (("file", str), ("index", int), ("first", int), ("count", int),
+                          ("sha256", str), ("bytes", int)):
+            value = raw.get(key)
+            if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
+                raise fields.bad(f"{name}.{key}", "is missing or has the wrong type")
+            record[key] = value
+        file = record["file"]
+        if not _SHARD_FILE.match(file) or file.startswith("."):
+            raise fields.bad(f"{name}.file", f"must be a plain shard file name inside the dataset, got {file!r}")
+        if not _SHA256.match(record["sha256"]):
+            raise fields.bad(f"{name}.sha256", "must be 64 lowercase hex digits")
+        if not 0 < record["count"] <= shard_size:
+            raise fields.bad(f"{name}.count", f"must be in 1..shard_size ({shard_size}), got {record['count']}")
+        if record["first"] != record["index"] * shard_size or record["first"] + record["count"] > n:
+            raise fields.bad(f"{name}.first", f"does not match shard {record['index']} of {n} samples")
+        if record["index"] in seen:
+            raise fields.bad(f"{name}.index", f"repeats shard {record['index']}")
+        seen.add(record["index"])
+        shards.append(ShardRecord(**record))
+    return sorted(shards, key=lambda s: s.index)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -13,35 +12,9 @@ from textsynth.augment import NoiseBank, apply_flips, blur_mask, blur_padding, r
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
+from textsynth.record import SampleParams
 
 _REF_SIZE = 100  # font size whose advances predict the largest size that fits
-
-
-@dataclass(frozen=True)
-class SampleParams:
-    """Everything that decides one sample's pixels; `Painter.paint` replays it exactly."""
-
-    index: int
-    text: str
-    font_id: int
-    font_size: int
-    x: int
-    y: int
-    angle: float
-    mirror: bool
-    upside_down: bool
-    blur: float
-    noise_level: float
-    noise_row: int
-    noise_col: int
-    background: int
-    foreground: int
-
-    def replace(self, **changes) -> SampleParams:
-        return dataclasses.replace(self, **changes)
-
-
-PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(SampleParams) if f.name != "text")
 
 
 class TextDoesNotFit(TextsynthError):
@@ -174,21 +147,21 @@ class Painter:
             raise TextDoesNotFit(f"no font draws every character of {text!r}")
         font_id = fonts[int(rng.integers(len(fonts)))]
         aug = sample_augment(rng, self.config.augment, self.noise)
-        pad = blur_padding(aug["blur"])
-        largest = min(self.max_size, self._predicted_max_size(font_id, text, aug["angle"], pad))
+        pad = blur_padding(aug.blur)
+        largest = min(self.max_size, self._predicted_max_size(font_id, text, aug.angle, pad))
         if largest < self.min_size:
             raise TextDoesNotFit(self._no_fit_message(text))
         size = int(rng.integers(self.min_size, largest + 1))
-        mask = self._ink(font_id, size, text, aug["blur"], aug["angle"])
+        mask = self._ink(font_id, size, text, aug.blur, aug.angle)
         while not self._fits(mask):  # the prediction was a pixel or two optimistic
             size -= 1
             if size < self.min_size:
                 raise TextDoesNotFit(self._no_fit_message(text))
-            mask = self._ink(font_id, size, text, aug["blur"], aug["angle"])
+            mask = self._ink(font_id, size, text, aug.blur, aug.angle)
         h, w = mask.shape
         x = int(rng.integers(self.margin, self.width - self.margin - w + 1))
         y = int(rng.integers(self.margin, self.height - self.margin - h + 1))
-        return SampleParams(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y, **aug)
+        return SampleParams.compose(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y, augment=aug)
 
     def _no_fit_message(self, text: str) -> str:
         return (f"text {text!r} ({len(text)} characters) does not fit a {self.width}x{self.height} canvas "

@@ -18,13 +18,14 @@ from tqdm import tqdm
 
 from textsynth.card import write_card
 from textsynth.charset import Charset
-from textsynth.config import RenderConfig
+from textsynth.config import RenderConfig, content_settings
 from textsynth.errors import TextsynthError
+from textsynth.fileio import file_sha256
 from textsynth.fonts import FontSet
 from textsynth.generator import SampleGenerator
 from textsynth.manifest import MANIFEST_NAME, Manifest, ShardRecord
 from textsynth.preview import save_sheet
-from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, file_sha256, shard_name
+from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, shard_name
 from textsynth.version import __version__
 
 BLOCK = 256  # samples rendered between two writes: bounds a worker's memory whatever the shard size
@@ -262,58 +263,66 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     gen = SampleGenerator(config)  # fonts, charset and text source are checked before anything is written
     preview = [gen.sample(i) for i in range(min(PREVIEW_SAMPLES, config.n))]
     existing = _prepare_output(out, overwrite)
-    if existing is not None and not overwrite:
-        differences = _diff(existing.config, config.to_dict())
-        differences = [d for d in differences if not d.startswith(("output.workers", "output.backend"))]
-        if differences:
-            raise TextsynthError(f"{out} holds a dataset made with another config ({'; '.join(differences)}); "
-                                 "pass --overwrite to replace it")
-        if not resume and not existing.complete:
-            raise TextsynthError(f"{out} holds an unfinished render; pass --resume to finish it or --overwrite")
+    reuse = None if overwrite else existing
+    if reuse is not None:
+        _check_compatible(out, reuse, config, resume)
 
     manifest = _new_manifest(config, gen, command)
     # Texts redrawn because they could not fit the canvas, per shard: never silent, even for corpora.
     redraws = manifest.text_source.setdefault("redrawn_not_fitting", {})
-    if existing is not None and not overwrite:
-        redraws.update(existing.text_source.get("redrawn_not_fitting", {}))
     done: dict[int, ShardRecord] = {}
-    if existing is not None and not overwrite:
-        checks = Parallel(n_jobs=min(workers, max(1, len(existing.shards))), prefer="threads")(
-            delayed(_intact)(out, r) for r in existing.shards)
-        done = {r.index: r for r, ok in zip(existing.shards, checks) if ok}
-    todo = [i for i in range(manifest.shard_count) if i not in done]
+    if reuse is not None:
+        redraws.update(reuse.text_source.get("redrawn_not_fitting", {}))
+        done = _intact_shards(out, reuse, workers)
     size = config.output.shard_size
-    need = sum(estimate_bytes(config, gen.charset, min(size, config.n - i * size)) for i in todo)
-    _claim_output(out, need, client)
+    jobs = [ShardJob(config.to_dict(), gen.fontset, str(out), i, i * size, min(size, config.n - i * size))
+            for i in range(manifest.shard_count) if i not in done]
+    _claim_output(out, sum(estimate_bytes(config, gen.charset, j.count) for j in jobs), client)
     if overwrite:
         _clear_dataset(out)
-    for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):
-        stale.unlink()
-    manifest.shards = sorted(done.values(), key=lambda r: r.index)
-    manifest.complete = not todo
+    _remove_partials(out)
+    manifest.set_shards(done.values())
     manifest.write(out)
     save_sheet(out / "preview.png", [img for _, img in preview], [p.text for p, _ in preview])
 
-    jobs = [ShardJob(config.to_dict(), gen.fontset, str(out), i, i * size, min(size, config.n - i * size))
-            for i in todo]
-    rendered = sum(j.count for j in jobs)
     if warming is not None:
         warming.join()
     started = time.perf_counter()
+    rendered = sum(j.count for j in jobs)
     bar = tqdm(total=rendered, unit="samples", unit_scale=True, disable=not progress, file=sys.stderr,
                desc=f"render {out.name}", dynamic_ncols=True)
     try:
         for record, redrawn in _run_jobs(jobs, workers, config.output.backend):
             done[record.index] = record
             redraws[str(record.index)] = redrawn
-            manifest.shards = sorted(done.values(), key=lambda r: r.index)
-            manifest.complete = len(done) == manifest.shard_count
+            manifest.set_shards(done.values())
             manifest.write(out)
             bar.update(record.count)
     finally:
         bar.close()
     elapsed = time.perf_counter() - started
-    for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):  # left by a worker that died mid-shard
-        stale.unlink(missing_ok=True)
+    _remove_partials(out)  # left by a worker that died mid-shard
     write_card(out, manifest)
     return RenderResult(manifest, out, rendered, elapsed, workers)
+
+
+def _check_compatible(out: Path, existing: Manifest, config: RenderConfig, resume: bool) -> None:
+    """A dataset already in `out` may only be finished by the config that started it."""
+    differences = _diff(content_settings(existing.config), config.content_dict())
+    if differences:
+        raise TextsynthError(f"{out} holds a dataset made with another config ({'; '.join(differences)}); "
+                             "pass --overwrite to replace it")
+    if not resume and not existing.complete:
+        raise TextsynthError(f"{out} holds an unfinished render; pass --resume to finish it or --overwrite")
+
+
+def _intact_shards(out: Path, existing: Manifest, workers: int) -> dict[int, ShardRecord]:
+    """The listed shards whose size and sha256 still match the manifest, checked in parallel threads."""
+    checks = Parallel(n_jobs=min(workers, max(1, len(existing.shards))), prefer="threads")(
+        delayed(_intact)(out, r) for r in existing.shards)
+    return {r.index: r for r, ok in zip(existing.shards, checks) if ok}
+
+
+def _remove_partials(out: Path) -> None:
+    for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):
+        stale.unlink(missing_ok=True)

@@ -3,41 +3,30 @@
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
 
-from textsynth.paint import PARAM_FIELDS, SampleParams
+from textsynth.errors import TextsynthError
+from textsynth.fileio import commit_file, file_sha256
+from textsynth.record import PARAM_DTYPES, SampleParams, params_to_columns
+
+if TYPE_CHECKING:
+    from textsynth.manifest import Manifest, ShardRecord
 
 FORMAT_NAME = "textsynth"
 FORMAT_VERSION = 1
 PARTIAL_SUFFIX = ".partial"
 CHUNK_SAMPLES = 64  # images are chunked by blocks of this many samples
 
-PARAM_DTYPES = {
-    "index": np.int64, "font_id": np.int32, "font_size": np.int32, "x": np.int32, "y": np.int32,
-    "angle": np.float32, "mirror": np.uint8, "upside_down": np.uint8, "blur": np.float32,
-    "noise_level": np.float32, "noise_row": np.int32, "noise_col": np.int32,
-    "background": np.uint8, "foreground": np.uint8,
-}
-assert set(PARAM_DTYPES) == set(PARAM_FIELDS)
-
 
 def shard_name(index: int) -> str:
     return f"shard-{index:05d}.h5"
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _load_sync_file_range():
@@ -60,12 +49,25 @@ def start_writeback(fd: int) -> None:
         _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
-def fsync_dir(path: str | Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _write_attrs(f: h5py.File, attrs: dict) -> None:
+    for key, value in {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **attrs}.items():
+        f.attrs[key] = value
+
+
+def _create_datasets(f: h5py.File, count: int, width: int, height: int, max_len: int, max_text_bytes: int,
+                     compression: str) -> tuple[h5py.Dataset, h5py.Dataset, h5py.Dataset, h5py.Dataset,
+                                                dict[str, h5py.Dataset]]:
+    """The shard's datasets, empty: images, labels, label_length, text and the params columns."""
+    opts = {"track_times": False}
+    gzip = {"compression": "gzip", "compression_opts": 4} if compression == "gzip" else {}
+    images = f.create_dataset("images", (count, height, width), np.uint8,
+                              chunks=(min(CHUNK_SAMPLES, count), height, width), **gzip, **opts)
+    labels = f.create_dataset("labels", (count, max_len), np.int32, fillvalue=-1, **opts)
+    label_length = f.create_dataset("label_length", (count,), np.int32, **opts)
+    text = f.create_dataset("text", (count,), h5py.string_dtype("utf-8", max_text_bytes), **opts)
+    group = f.create_group("params")
+    params = {name: group.create_dataset(name, (count,), dtype, **opts) for name, dtype in PARAM_DTYPES.items()}
+    return images, labels, label_length, text, params
 
 
 class ShardWriter:
@@ -92,25 +94,10 @@ class ShardWriter:
         self._stop = False
         self._flusher = threading.Thread(target=self._writeback_loop, daemon=True)
         self._flusher.start()
-        f = self._file
-        opts = {"track_times": False}
-        gzip = {"compression": "gzip", "compression_opts": 4} if compression == "gzip" else {}
-        f.attrs["format"] = FORMAT_NAME
-        f.attrs["format_version"] = FORMAT_VERSION
-        f.attrs["charset"] = charset_json
-        f.attrs["width"] = width
-        f.attrs["height"] = height
-        f.attrs["shard_index"] = shard_index
-        f.attrs["first_index"] = first_index
-        f.attrs["count"] = count
-        self.images = f.create_dataset("images", (count, height, width), np.uint8,
-                                       chunks=(min(CHUNK_SAMPLES, count), height, width), **gzip, **opts)
-        self.labels = f.create_dataset("labels", (count, max_len), np.int32, fillvalue=-1, **opts)
-        self.label_length = f.create_dataset("label_length", (count,), np.int32, **opts)
-        self.text = f.create_dataset("text", (count,), h5py.string_dtype("utf-8", max_text_bytes), **opts)
-        group = f.create_group("params")
-        self.params = {name: group.create_dataset(name, (count,), dtype, **opts)
-                       for name, dtype in PARAM_DTYPES.items()}
+        _write_attrs(self._file, {"charset": charset_json, "width": width, "height": height,
+                                  "shard_index": shard_index, "first_index": first_index, "count": count})
+        self.images, self.labels, self.label_length, self.text, self.params = _create_datasets(
+            self._file, count, width, height, max_len, max_text_bytes, compression)
 
     def write(self, start: int, images: np.ndarray, labels: Sequence[Sequence[int]],
               params: Sequence[SampleParams]) -> None:
@@ -130,8 +117,8 @@ class ShardWriter:
         file_space = self.text.id.get_space()
         file_space.select_hyperslab((start,), (n,))
         self.text.id.write(h5py.h5s.create_simple((n,)), file_space, encoded, mtype=self.text.id.get_type())
-        for name, column in self.params.items():
-            column[start:end] = np.array([getattr(p, name) for p in params], dtype=PARAM_DTYPES[name])
+        for name, values in params_to_columns(params).items():
+            self.params[name][start:end] = values
         self._dirty.set()
 
     def _writeback_loop(self) -> None:
@@ -152,10 +139,8 @@ class ShardWriter:
         self._stop_flusher()
         self._file.flush()
         self._file.close()
-        os.fsync(self._fd)
         os.close(self._fd)
-        os.replace(self.partial, self.path)
-        fsync_dir(self.path.parent)
+        commit_file(self.partial, self.path)
         return file_sha256(self.path), self.path.stat().st_size
 
     def abort(self) -> None:
@@ -172,3 +157,32 @@ class ShardWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.abort()
+
+
+def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) -> None:
+    """Shapes and types of an opened shard against the manifest, before anything is read."""
+    n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
+    expected = {"images": ((n, h, w), np.uint8), "labels": ((n, L), np.int32),
+                "label_length": ((n,), np.int32)}
+    expected.update({f"params/{k}": ((n,), dt) for k, dt in PARAM_DTYPES.items()})
+    for name, (shape, dtype) in expected.items():
+        if name not in f or not isinstance(f[name], h5py.Dataset):
+            raise TextsynthError(f"shard {record.file}: dataset {name!r} is missing")
+        d = f[name]
+        if d.shape != shape or d.dtype != np.dtype(dtype):
+            raise TextsynthError(f"shard {record.file}: {name} is {d.dtype} {d.shape}, the manifest implies "
+                                 f"{np.dtype(dtype)} {shape}")
+    text = f.get("text")
+    text_ok = isinstance(text, h5py.Dataset) and text.shape == (n,) and text.dtype.kind == "S"
+    if not text_ok or text.dtype.itemsize > 4 * L:
+        raise TextsynthError(f"shard {record.file}: text must be ({n},) fixed-length strings of <= {4 * L} bytes")
+    if f.attrs.get("format_version") != FORMAT_VERSION:
+        raise TextsynthError(f"shard {record.file}: format_version is {f.attrs.get('format_version')!r}")
+
+
+def read_small_columns(f: h5py.File) -> dict[str, np.ndarray]:
+    """A checked shard's per-sample columns except the images: labels, label_length, text, params/<field>."""
+    cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
+    cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_DTYPES})
+    cols["text"] = f["text"][:]
+    return cols

@@ -9,10 +9,11 @@ import h5py
 import numpy as np
 
 from textsynth.charset import Charset
-from textsynth.dataset import check_shard_layout, shard_path
+from textsynth.dataset import shard_path
 from textsynth.errors import TextsynthError
+from textsynth.fileio import file_sha256
 from textsynth.manifest import Manifest, ShardRecord
-from textsynth.shards import file_sha256
+from textsynth.shards import check_shard_layout
 
 _ROWS = 4096  # label rows checked at a time
 

@@ -36,12 +36,6 @@ def keras_ctc_loss(labels: tf.Tensor, label_length: tf.Tensor, logits: tf.Tensor
     return keras.ops.ctc_loss(padded, logits, label_length, tf.fill([batch], steps), mask_index=classes - 1)
 
 
-def required_steps(labels: np.ndarray, length: int) -> int:
-    """Time steps CTC needs for a label: one per symbol plus a blank between repeated neighbours."""
-    ids = labels[:length]
-    return int(length + np.count_nonzero(ids[1:] == ids[:-1]))
-
-
 def check_feasible(labels: np.ndarray, lengths: np.ndarray, steps: int, index: np.ndarray, texts=None) -> None:
     """Raise naming the first sample whose label cannot be aligned to `steps` time steps (or is empty)."""
     repeats = np.sum((labels[:, 1:] == labels[:, :-1]) & (labels[:, 1:] >= 0), axis=1)

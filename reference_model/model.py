@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import keras
 from keras import layers
@@ -25,9 +25,6 @@ class Preset:
     @property
     def height_reduction(self) -> int:
         return math.prod(ph for _, ph in self.pools)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 PRESETS: dict[str, Preset] = {

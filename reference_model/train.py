@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -20,6 +20,7 @@ from reference_model.model import build_model, time_steps
 from reference_model.recognizer import MODEL_FILE, RUN_INFO, Recognizer
 from textsynth.dataset import Dataset, open_dataset
 from textsynth.errors import TextsynthError
+from textsynth.fileio import atomic_write_text, commit_file
 
 STATE_FILE = "state.json"
 LOG_FILE = "log.csv"
@@ -51,16 +52,10 @@ class TrainConfig:
     mixed_precision: bool = False
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _save_model(model: keras.Model, path: Path) -> None:
-    tmp = path.with_name("tmp-" + path.name)
+    tmp = path.with_name(".tmp-" + path.name)  # Keras insists on the .keras suffix
     model.save(tmp)
-    os.replace(tmp, path)
+    commit_file(tmp, path)
 
 
 def _trim_logs(run: Path, state: dict) -> None:
@@ -69,12 +64,12 @@ def _trim_logs(run: Path, state: dict) -> None:
     if log_path.exists():
         lines = log_path.read_text().splitlines(keepends=True)
         kept = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",")[0]) <= state["epoch"]]
-        _atomic_write(log_path, "".join(kept))
+        atomic_write_text(log_path, "".join(kept))
     steps_path = run / "steps.csv"
     if steps_path.exists():
         lines = steps_path.read_text().splitlines(keepends=True)
         kept = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",")[0]) <= state["samples_seen"]]
-        _atomic_write(steps_path, "".join(kept))
+        atomic_write_text(steps_path, "".join(kept))
 
 
 def load_data(cfg: TrainConfig) -> tuple[Dataset, Dataset]:
@@ -138,9 +133,10 @@ def plot_curves(run: Path) -> None:
     b.legend()
     fig.suptitle(run.name)
     fig.tight_layout()
-    fig.savefig(run / "curves.png.tmp.png", dpi=90)
+    tmp = run / ".tmp-curves.png"
+    fig.savefig(tmp, dpi=90)
     plt.close(fig)
-    os.replace(run / "curves.png.tmp.png", run / "curves.png")
+    commit_file(tmp, run / "curves.png")
 
 
 def _strategy(name: str) -> tf.distribute.Strategy:
@@ -155,6 +151,138 @@ def _strategy(name: str) -> tf.distribute.Strategy:
     raise TextsynthError(f"strategy must be default, mirrored or multiworker, got {name!r}")
 
 
+def _open_run(cfg: TrainConfig, info: dict) -> dict:
+    """Create the run folder, or check a run already there was made alike; returns the state to resume from."""
+    run = Path(cfg.out)
+    run.mkdir(parents=True, exist_ok=True)
+    state = {"epoch": 0, "steps": 0, "samples_seen": 0, "wall_seconds": 0.0}
+    if (run / STATE_FILE).exists():
+        old = json.loads((run / RUN_INFO).read_text())
+        for key in ("charset", "width", "height", "preset"):
+            if old[key] != info[key]:
+                raise TextsynthError(f"{run} holds a run with another {key}; choose another --out")
+        state = json.loads((run / STATE_FILE).read_text())
+        _trim_logs(run, state)
+    atomic_write_text(run / RUN_INFO, json.dumps(info, indent=1))
+    return state
+
+
+def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, log) -> tuple[keras.Model, Any]:
+    """The model and optimizer: from the last checkpoint when resuming, else freshly seeded. Call in the
+    strategy's scope."""
+    run = Path(cfg.out)
+    optimizer = None
+    if state["epoch"] > 0:
+        model = keras.saving.load_model(run / f"checkpoint-{state['epoch']:04d}.keras")
+        optimizer = model.optimizer
+        log(f"resuming {run} after epoch {state['epoch']} ({state['samples_seen']:,} samples seen)")
+    else:
+        keras.utils.set_random_seed(cfg.seed)  # the same --seed gives the same initial weights
+        model = build_model(cfg.preset, train_ds.width, train_ds.height, num_classes)
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm)
+        if cfg.mixed_precision:
+            optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer)  # carries the optimizer (and its state) into checkpoints
+    if not optimizer.built:  # slots made here, not lazily inside a replicated step
+        optimizer.build(model.trainable_variables)
+    return model, optimizer
+
+
+def _train_step(model: keras.Model, optimizer, strategy: tf.distribute.Strategy, batch_size: int):
+    """One optimizer step on a (possibly distributed) batch; returns the global-batch mean loss."""
+
+    def step_fn(images, labels):
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            per_sample = ctc_loss(labels, logits)
+            loss = tf.reduce_sum(per_sample) / batch_size  # global-batch mean, replica-safe
+            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        return loss
+
+    @tf.function
+    def train_step(batch):
+        losses = strategy.run(step_fn, args=(batch["images"], batch["labels"]))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+    return train_step
+
+
+@dataclass
+class _EpochRun:
+    """What one epoch's steps did: per-step losses and where the time went."""
+
+    losses: list[float]
+    wait: float
+    compute: float
+    seconds: float
+
+
+def _run_epoch(cfg: TrainConfig, epoch: int, budget: int, data, train_step, state: dict, started: float,
+               log) -> _EpochRun:
+    """Up to `budget` steps over `data`; stops early when the time budget runs out, raises NaNLoss."""
+    run = Path(cfg.out)
+    steps_log = run / "steps.csv"
+    if not steps_log.exists():
+        steps_log.write_text("samples_seen,loss\n")
+    wait = compute = 0.0
+    losses: list[float] = []
+    t_epoch = time.perf_counter()
+    iterator = iter(data)
+    for step in range(budget):
+        t0 = time.perf_counter()
+        batch = next(iterator)
+        t1 = time.perf_counter()
+        loss = float(train_step(batch))
+        t2 = time.perf_counter()
+        wait, compute = wait + t1 - t0, compute + t2 - t1
+        if not math.isfinite(loss):
+            raise NaNLoss(f"loss became {loss} at epoch {epoch}, step {step + 1}; stopped. The last good "
+                          f"checkpoint (epoch {state['epoch']}) is kept in {run}: lower --learning-rate "
+                          "and run again")
+        losses.append(loss)
+        if (state["steps"] + step + 1) % 50 == 0:
+            with open(steps_log, "a") as f:
+                f.write(f"{state['samples_seen'] + (step + 1) * cfg.batch_size},{np.mean(losses[-50:]):.5f}\n")
+        if _out_of_time(cfg, started) and step + 1 < budget:
+            log(f"the {cfg.max_minutes} minute budget ran out inside epoch {epoch}: closing it early")
+            break
+    return _EpochRun(losses, wait, compute, time.perf_counter() - t_epoch)
+
+
+def _out_of_time(cfg: TrainConfig, started: float) -> bool:
+    return cfg.max_minutes is not None and (time.perf_counter() - started) / 60 >= cfg.max_minutes
+
+
+def _commit_epoch(run: Path, model: keras.Model, epoch: int, state: dict, done: _EpochRun, metrics: dict,
+                  batch_size: int) -> dict:
+    """Checkpoint, log row, state (the commit point), final model, old checkpoints pruned, curves redrawn."""
+    _save_model(model, run / f"checkpoint-{epoch:04d}.keras")
+    steps = len(done.losses)
+    row = {"epoch": epoch, "steps": state["steps"], "samples_seen": state["samples_seen"],
+           "train_loss": f"{np.mean(done.losses):.5f}", "val_loss": f"{metrics['loss']:.5f}",
+           "val_cer": f"{metrics['cer']:.5f}", "val_exact": f"{metrics['exact']:.5f}",
+           "val_ned": f"{metrics['ned']:.5f}", "epoch_seconds": f"{done.seconds:.1f}",
+           "data_wait_seconds": f"{done.wait:.2f}", "compute_seconds": f"{done.compute:.2f}",
+           "train_samples_per_s": f"{steps * batch_size / max(done.compute + done.wait, 1e-9):.1f}",
+           "wall_seconds": f"{state['wall_seconds']:.1f}"}
+    new_log = not (run / LOG_FILE).exists()
+    with open(run / LOG_FILE, "a", newline="") as f:
+        writer = csv.DictWriter(f, LOG_FIELDS)
+        if new_log:
+            writer.writeheader()
+        writer.writerow(row)
+    atomic_write_text(run / STATE_FILE, json.dumps(state))  # the commit point of the epoch
+    _save_model(model, run / MODEL_FILE)
+    for old in run.glob("checkpoint-*.keras"):
+        if old.name < f"checkpoint-{epoch - 1:04d}.keras":
+            old.unlink()
+    plot_curves(run)
+    return row
+
+
 def train(cfg: TrainConfig, log=print) -> dict:
     """Train (or resume) a run in `cfg.out`; returns the last validation figures."""
     run = Path(cfg.out)
@@ -167,68 +295,26 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.epochs is None and cfg.steps is None:
         raise TextsynthError("give --epochs or --steps")
     epochs = cfg.epochs if cfg.epochs is not None else math.ceil(cfg.steps / per_epoch)
-
-    run.mkdir(parents=True, exist_ok=True)
     info = {"charset": list(train_ds.charset.symbols), "width": train_ds.width, "height": train_ds.height,
             "preset": cfg.preset, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg)}
-    state = {"epoch": 0, "steps": 0, "samples_seen": 0, "wall_seconds": 0.0}
-    if (run / STATE_FILE).exists():
-        old = json.loads((run / RUN_INFO).read_text())
-        for key in ("charset", "width", "height", "preset"):
-            if old[key] != info[key]:
-                raise TextsynthError(f"{run} holds a run with another {key}; choose another --out")
-        state = json.loads((run / STATE_FILE).read_text())
-        _trim_logs(run, state)
-    _atomic_write(run / RUN_INFO, json.dumps(info, indent=1))
+    state = _open_run(cfg, info)
 
     if cfg.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     strategy = _strategy(cfg.strategy)
     with strategy.scope():
-        if state["epoch"] > 0:
-            model = keras.saving.load_model(run / f"checkpoint-{state['epoch']:04d}.keras")
-            optimizer = model.optimizer if model.optimizer is not None else None
-            log(f"resuming {run} after epoch {state['epoch']} ({state['samples_seen']:,} samples seen)")
-        else:
-            keras.utils.set_random_seed(cfg.seed)  # the same --seed gives the same initial weights
-            model = build_model(cfg.preset, train_ds.width, train_ds.height, num_classes)
-            optimizer = None
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm)
-            if cfg.mixed_precision:
-                optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
-        model.compile(optimizer=optimizer)  # carries the optimizer (and its state) into checkpoints
-        if not optimizer.built:  # slots made here, not lazily inside a replicated step
-            optimizer.build(model.trainable_variables)
-
+        model, optimizer = _build(cfg, state, train_ds, num_classes, log)
+    train_step = _train_step(model, optimizer, strategy, cfg.batch_size)
     replicas = strategy.num_replicas_in_sync
-
-    def step_fn(images, labels):
-        with tf.GradientTape() as tape:
-            logits = model(images, training=True)
-            per_sample = ctc_loss(labels, logits)
-            loss = tf.reduce_sum(per_sample) / cfg.batch_size  # global-batch mean, replica-safe
-            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
-        grads = tape.gradient(scaled, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
-        return loss
-
-    @tf.function
-    def train_step(batch):
-        losses = strategy.run(step_fn, args=(batch["images"], batch["labels"]))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
     recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height)
     started = time.perf_counter() - state["wall_seconds"]
     last: dict = {}
-    steps_log = run / "steps.csv"
-    if not steps_log.exists():
-        steps_log.write_text("samples_seen,loss\n")
     log(f"training {cfg.preset} ({model.count_params():,} parameters, {steps_t} time steps) on "
         f"{len(train_ds):,} samples, validating on {min(len(val_ds), cfg.val_samples):,}; "
         f"{per_epoch} steps of {cfg.batch_size} per epoch, {replicas} replica(s)")
     for epoch in range(state["epoch"] + 1, epochs + 1):
-        if cfg.max_minutes is not None and (time.perf_counter() - started) / 60 >= cfg.max_minutes:
+        if _out_of_time(cfg, started):
             log(f"stopping: the {cfg.max_minutes} minute budget is spent")
             break
         budget = per_epoch if cfg.steps is None else min(per_epoch, cfg.steps - state["steps"])
@@ -238,57 +324,14 @@ def train(cfg: TrainConfig, log=print) -> dict:
                                       epoch=epoch).repeat().take(budget)
         if replicas > 1:
             data = strategy.experimental_distribute_dataset(data)
-        wait = compute = 0.0
-        losses = []
-        t_epoch = time.perf_counter()
-        iterator = iter(data)
-        for step in range(budget):
-            t0 = time.perf_counter()
-            batch = next(iterator)
-            t1 = time.perf_counter()
-            loss = float(train_step(batch))
-            t2 = time.perf_counter()
-            wait, compute = wait + t1 - t0, compute + t2 - t1
-            if not math.isfinite(loss):
-                raise NaNLoss(f"loss became {loss} at epoch {epoch}, step {step + 1}; stopped. The last good "
-                              f"checkpoint (epoch {state['epoch']}) is kept in {run}: lower --learning-rate "
-                              "and run again")
-            losses.append(loss)
-            if (state["steps"] + step + 1) % 50 == 0:
-                with open(steps_log, "a") as f:
-                    f.write(f"{state['samples_seen'] + (step + 1) * cfg.batch_size},{np.mean(losses[-50:]):.5f}\n")
-            if (cfg.max_minutes is not None and (time.perf_counter() - started) / 60 >= cfg.max_minutes
-                    and step + 1 < budget):
-                log(f"the {cfg.max_minutes} minute budget ran out inside epoch {epoch}: closing it early")
-                break
-        epoch_seconds = time.perf_counter() - t_epoch
-        done = len(losses)
+        done = _run_epoch(cfg, epoch, budget, data, train_step, state, started, log)
         metrics = validate(recognizer, val_ds, cfg.val_samples)
-        state = {"epoch": epoch, "steps": state["steps"] + done,
-                 "samples_seen": state["samples_seen"] + done * cfg.batch_size,
+        state = {"epoch": epoch, "steps": state["steps"] + len(done.losses),
+                 "samples_seen": state["samples_seen"] + len(done.losses) * cfg.batch_size,
                  "wall_seconds": time.perf_counter() - started}
-        _save_model(model, run / f"checkpoint-{epoch:04d}.keras")
-        row = {"epoch": epoch, "steps": state["steps"], "samples_seen": state["samples_seen"],
-               "train_loss": f"{np.mean(losses):.5f}", "val_loss": f"{metrics['loss']:.5f}",
-               "val_cer": f"{metrics['cer']:.5f}", "val_exact": f"{metrics['exact']:.5f}",
-               "val_ned": f"{metrics['ned']:.5f}", "epoch_seconds": f"{epoch_seconds:.1f}",
-               "data_wait_seconds": f"{wait:.2f}", "compute_seconds": f"{compute:.2f}",
-               "train_samples_per_s": f"{done * cfg.batch_size / max(compute + wait, 1e-9):.1f}",
-               "wall_seconds": f"{state['wall_seconds']:.1f}"}
-        new_log = not (run / LOG_FILE).exists()
-        with open(run / LOG_FILE, "a", newline="") as f:
-            writer = csv.DictWriter(f, LOG_FIELDS)
-            if new_log:
-                writer.writeheader()
-            writer.writerow(row)
-        _atomic_write(run / STATE_FILE, json.dumps(state))  # the commit point of the epoch
-        _save_model(model, run / MODEL_FILE)
-        for old in run.glob("checkpoint-*.keras"):
-            if old.name < f"checkpoint-{epoch - 1:04d}.keras":
-                old.unlink()
-        plot_curves(run)
+        row = _commit_epoch(run, model, epoch, state, done, metrics, cfg.batch_size)
         log(f"epoch {epoch}/{epochs}: loss {row['train_loss']}, val CER {100 * metrics['cer']:.2f}%, "
             f"exact {100 * metrics['exact']:.1f}%, {row['train_samples_per_s']} samples/s "
-            f"(waiting for data {wait:.1f} s, computing {compute:.1f} s)")
+            f"(waiting for data {done.wait:.1f} s, computing {done.compute:.1f} s)")
         last = {**metrics, **state}
     return last

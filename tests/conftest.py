@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import h5py
+import numpy as np
 import pytest
 
 from textsynth.cli import main
@@ -44,3 +47,22 @@ def run_subprocess(*args: str, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", "textsynth", *map(str, args)], capture_output=True, text=True,
                           env=env, cwd=REPO, **kwargs)
+
+
+def read_arrays(directory):
+    """Every array of every shard, read with plain h5py."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    out = {}
+    for shard in manifest["shards"]:
+        with h5py.File(directory / shard["file"], "r") as f:
+            for name in ("images", "labels", "label_length", "text"):
+                out.setdefault(name, []).append(f[name][:])
+            for name in f["params"]:
+                out.setdefault("params/" + name, []).append(f["params"][name][:])
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def assert_same_arrays(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key

@@ -7,8 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import REPO, small_config
-from test_render import assert_same_arrays, read_arrays
+from conftest import REPO, assert_same_arrays, read_arrays, small_config
 
 from textsynth import TextsynthError
 from textsynth.manifest import Manifest

@@ -8,31 +8,12 @@ import time
 import h5py
 import numpy as np
 import pytest
-from conftest import run_subprocess, small_config
+from conftest import assert_same_arrays, read_arrays, run_subprocess, small_config
 
 from textsynth import Charset
 from textsynth.manifest import Manifest
 from textsynth.pipeline import render
 from textsynth.shards import file_sha256
-
-
-def read_arrays(directory):
-    """Every array of every shard, read with plain h5py."""
-    manifest = json.loads((directory / "manifest.json").read_text())
-    out = {}
-    for shard in manifest["shards"]:
-        with h5py.File(directory / shard["file"], "r") as f:
-            for name in ("images", "labels", "label_length", "text"):
-                out.setdefault(name, []).append(f[name][:])
-            for name in f["params"]:
-                out.setdefault("params/" + name, []).append(f["params"][name][:])
-    return {k: np.concatenate(v) for k, v in out.items()}
-
-
-def assert_same_arrays(a, b):
-    assert a.keys() == b.keys()
-    for key in a:
-        assert np.array_equal(a[key], b[key]), key
 
 
 def test_shard_format_read_back_with_plain_h5py(tmp_path):

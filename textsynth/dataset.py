@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,24 @@ class Segment:
 
 # A window is a list of (segment number, start, stop) reads; its samples are batched together.
 Window = list[tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """How one epoch is read: batch size, whether and with which seed to shuffle, the epoch, short last batch."""
+
+    batch_size: int
+    shuffle: bool = True
+    seed: int = 0
+    epoch: int = 0
+    drop_remainder: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise TextsynthError(f"batch size must be a positive whole number, got {self.batch_size!r}")
+
+    def for_epoch(self, epoch: int) -> ReadPlan:
+        return dataclasses.replace(self, epoch=epoch)
 
 
 def shard_path(root: Path, record: ShardRecord) -> Path:
@@ -203,38 +222,9 @@ class Dataset:
 
     # -- batches ----------------------------------------------------------------------------------------
 
-    def windows(self, batch_size: int, shuffle: bool = True, seed: int = 0, epoch: int = 0) -> list[Window]:
-        """The epoch's reading plan: windows of contiguous reads whose samples are batched together.
-
-        Every window but the last holds a multiple of `batch_size` samples; the last one gathers the
-        leftovers. So windows are independent units of work (for parallel readers), and every sample
-        appears exactly once per epoch.
-        """
-        if batch_size < 1:
-            raise TextsynthError(f"batch size must be positive, got {batch_size}")
-        if not shuffle:
-            return _sequential_windows(self.segments, batch_size, max(BLOCK_SAMPLES * WINDOW_BLOCKS, batch_size))
-        rng = np.random.default_rng([seed, epoch])
-        blocks = [(k, a, min(a + BLOCK_SAMPLES, seg.stop))
-                  for k, seg in enumerate(self.segments) for a in range(seg.start, seg.stop, BLOCK_SAMPLES)]
-        order = rng.permutation(len(blocks))
-        per_window = max(WINDOW_BLOCKS, -(-batch_size // BLOCK_SAMPLES))
-        windows, leftovers = [], []
-        for w in range(0, len(order), per_window):
-            reads = [blocks[b] for b in order[w:w + per_window]]
-            spare = sum(b - a for _, a, b in reads) % batch_size
-            while spare:  # hand the tail to the leftover window, as contiguous reads
-                k, a, b = reads.pop()
-                take = min(spare, b - a)
-                leftovers.append((k, b - take, b))
-                if b - take > a:
-                    reads.append((k, a, b - take))
-                spare -= take
-            if reads:
-                windows.append(reads)
-        if leftovers:
-            windows.append(leftovers)
-        return windows
+    def windows(self, plan: ReadPlan) -> list[Window]:
+        """The epoch's reading plan: windows of contiguous reads whose samples are batched together."""
+        return plan_windows(self.segments, plan)
 
     def read_window(self, window: Window) -> dict[str, np.ndarray]:
         """All samples of a window, read as contiguous blocks (never sample by sample)."""
@@ -255,28 +245,18 @@ class Dataset:
             o += b - a
         return {"images": images, "labels": labels, "label_length": lengths, "index": index}
 
-    def window_batches(self, window: Window, batch_size: int, shuffle: bool, seed: int, epoch: int,
-                       number: int, drop_remainder: bool = False) -> Iterator[dict[str, np.ndarray]]:
-        data = self.read_window(window)
-        n = len(data["index"])
-        if shuffle:
-            perm = np.random.default_rng([seed, epoch, number]).permutation(n)
-        for start in range(0, n, batch_size):
-            if drop_remainder and start + batch_size > n:
-                return
-            if shuffle:
-                pick = perm[start:start + batch_size]
-                yield {k: v[pick] for k, v in data.items()}
-            else:
-                yield {k: v[start:start + batch_size] for k, v in data.items()}
+    def window_batches(self, window: Window, plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
+        """The batches of window `number` of the plan's epoch: read it, then cut it into batches."""
+        return cut_batches(self.read_window(window), plan, number)
 
     def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
                 shards: Sequence[int] | None = None, epoch: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """Numpy batches: images (B, H, W) uint8, labels (B, max_len) int32 padded with -1, label_length (B,),
         index (B,) int64. Shuffling mixes contiguous blocks from every shard; `epoch` varies the order."""
+        plan = ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder)
         ds = self.select_shards(shards) if shards is not None else self
-        for number, window in enumerate(ds.windows(batch_size, shuffle, seed, epoch)):
-            yield from ds.window_batches(window, batch_size, shuffle, seed, epoch, number, drop_remainder)
+        for number, window in enumerate(ds.windows(plan)):
+            yield from ds.window_batches(window, plan, number)
 
     # -- adapters ---------------------------------------------------------------------------------------
 
@@ -289,17 +269,52 @@ class Dataset:
         """
         from textsynth.tf_adapter import make_tf_dataset
 
-        return make_tf_dataset(self, batch_size, shuffle, seed, drop_remainder, parallel, deterministic, epoch)
+        return make_tf_dataset(self, ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder), parallel,
+                               deterministic)
 
     def to_torch_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False):
         """A `torch.utils.data.IterableDataset` of the same batches; use `DataLoader(ds, batch_size=None,
         num_workers=N)`. Workers split the epoch's windows and open their own files."""
         from textsynth.torch_adapter import TorchBatches
 
-        return TorchBatches(self, batch_size, shuffle, seed, drop_remainder)
+        return TorchBatches(self, ReadPlan(batch_size, shuffle, seed, 0, drop_remainder))
 
 
-def _sequential_windows(segments: Sequence[Segment], batch_size: int, size: int) -> list[Window]:
+def plan_windows(segments: Sequence[Segment], plan: ReadPlan) -> list[Window]:
+    """Windows of contiguous reads for one epoch. Every window but the last holds a multiple of the batch
+    size; the last gathers the leftovers. So windows are independent units of work (for parallel readers),
+    and every sample appears exactly once per epoch."""
+    if not plan.shuffle:
+        return sequential_windows(segments, plan.batch_size, max(BLOCK_SAMPLES * WINDOW_BLOCKS, plan.batch_size))
+    return shuffled_windows(segments, plan)
+
+
+def shuffled_windows(segments: Sequence[Segment], plan: ReadPlan) -> list[Window]:
+    """Blocks of BLOCK_SAMPLES contiguous samples in an order drawn from (seed, epoch), WINDOW_BLOCKS a window."""
+    rng = np.random.default_rng([plan.seed, plan.epoch])
+    blocks = [(k, a, min(a + BLOCK_SAMPLES, seg.stop))
+              for k, seg in enumerate(segments) for a in range(seg.start, seg.stop, BLOCK_SAMPLES)]
+    order = rng.permutation(len(blocks))
+    per_window = max(WINDOW_BLOCKS, -(-plan.batch_size // BLOCK_SAMPLES))
+    windows, leftovers = [], []
+    for w in range(0, len(order), per_window):
+        reads = [blocks[b] for b in order[w:w + per_window]]
+        spare = sum(b - a for _, a, b in reads) % plan.batch_size
+        while spare:  # hand the tail to the leftover window, as contiguous reads
+            k, a, b = reads.pop()
+            take = min(spare, b - a)
+            leftovers.append((k, b - take, b))
+            if b - take > a:
+                reads.append((k, a, b - take))
+            spare -= take
+        if reads:
+            windows.append(reads)
+    if leftovers:
+        windows.append(leftovers)
+    return windows
+
+
+def sequential_windows(segments: Sequence[Segment], batch_size: int, size: int) -> list[Window]:
     """Windows in sample order, each a multiple of the batch size (reads may span shards)."""
     size = size - size % batch_size
     windows: list[Window] = []
@@ -318,6 +333,20 @@ def _sequential_windows(segments: Sequence[Segment], batch_size: int, size: int)
     if current:
         windows.append(current)
     return windows
+
+
+def cut_batches(data: dict[str, np.ndarray], plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
+    """A window's arrays cut into batches, shuffled within the window by (seed, epoch, window number)."""
+    n = len(data["index"])
+    perm = np.random.default_rng([plan.seed, plan.epoch, number]).permutation(n) if plan.shuffle else None
+    for start in range(0, n, plan.batch_size):
+        if plan.drop_remainder and start + plan.batch_size > n:
+            return
+        if perm is not None:
+            pick = perm[start:start + plan.batch_size]
+            yield {k: v[pick] for k, v in data.items()}
+        else:
+            yield {k: v[start:start + plan.batch_size] for k, v in data.items()}
 
 
 def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:

@@ -4,33 +4,32 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from textsynth.dataset import Dataset
+from textsynth.dataset import Dataset, ReadPlan
 
 
-def make_tf_dataset(ds: Dataset, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool,
-                    parallel: int | None, deterministic: bool, first_epoch: int = 0) -> tf.data.Dataset:
+def make_tf_dataset(ds: Dataset, plan: ReadPlan, parallel: int | None, deterministic: bool) -> tf.data.Dataset:
+    """Batches of `plan`; the first pass is `plan.epoch`, each further pass the next epoch (a new shuffle)."""
     signature = {
         "images": tf.TensorSpec((None, ds.height, ds.width), tf.uint8),
         "labels": tf.TensorSpec((None, ds.max_len), tf.int32),
         "label_length": tf.TensorSpec((None,), tf.int32),
         "index": tf.TensorSpec((None,), tf.int64),
     }
-    plans: dict[int, list] = {}
-    state = {"epoch": first_epoch - 1}
+    windows: dict[int, list] = {}
+    state = {"epoch": plan.epoch - 1}
 
     def window_keys():
         # Called once per pass over the dataset: each pass is a new epoch with its own shuffle.
         state["epoch"] += 1
         epoch = state["epoch"]
-        plans.pop(epoch - 2, None)
-        plans[epoch] = ds.windows(batch_size, shuffle, seed, epoch)
-        for number in range(len(plans[epoch])):
+        windows.pop(epoch - 2, None)
+        windows[epoch] = ds.windows(plan.for_epoch(epoch))
+        for number in range(len(windows[epoch])):
             yield epoch, number
 
     def window_batches(epoch, number):
         epoch, number = int(epoch), int(number)
-        yield from ds.window_batches(plans[epoch][number], batch_size, shuffle, seed, epoch, number,
-                                     drop_remainder)
+        yield from ds.window_batches(windows[epoch][number], plan.for_epoch(epoch), number)
 
     keys = tf.data.Dataset.from_generator(
         window_keys, output_signature=(tf.TensorSpec((), tf.int64), tf.TensorSpec((), tf.int64)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from textsynth.dataset import Dataset
+from textsynth.dataset import Dataset, ReadPlan
 
 
 class TorchBatches(IterableDataset):
@@ -15,20 +15,16 @@ class TorchBatches(IterableDataset):
     handles are never shared across processes). Call `set_epoch(e)` for a new shuffle each epoch.
     """
 
-    def __init__(self, ds: Dataset, batch_size: int, shuffle: bool = True, seed: int = 0,
-                 drop_remainder: bool = False):
-        self.ds, self.batch_size, self.shuffle, self.seed = ds, batch_size, shuffle, seed
-        self.drop_remainder = drop_remainder
-        self.epoch = 0
+    def __init__(self, ds: Dataset, plan: ReadPlan):
+        self.ds, self.plan = ds, plan
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        self.plan = self.plan.for_epoch(epoch)
 
     def __iter__(self):
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        windows = self.ds.windows(self.batch_size, self.shuffle, self.seed, self.epoch)
+        windows = self.ds.windows(self.plan)
         for number in range(worker, len(windows), workers):
-            for batch in self.ds.window_batches(windows[number], self.batch_size, self.shuffle, self.seed,
-                                                self.epoch, number, self.drop_remainder):
+            for batch in self.ds.window_batches(windows[number], self.plan, number):
                 yield {k: torch.from_numpy(v) for k, v in batch.items()}

@@ -7,11 +7,13 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 
-from textsynth.config import RenderConfig, parse_count
+from textsynth.config import RenderConfig, parse_count, read_toml
 from textsynth.errors import TextsynthError
+from textsynth.presets import preset_names
 
 # CLI flag -> (config path, parser). Every flag is also a TOML setting.
 RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
+    "preset": (("preset",), str, "a named whole config: " + ", ".join(preset_names()) + " (default: default)"),
     "n": (("n",), lambda v: parse_count(v, "--n"), "samples to render: 1000000, 1e6 or 1_000_000"),
     "seed": (("seed",), int, "random seed; sample i depends only on (seed, i) and the config"),
     "width": (("canvas", "width"), int, "canvas width in pixels"),
@@ -41,16 +43,21 @@ class Parser(argparse.ArgumentParser):
 
 
 def _config_from_args(args: argparse.Namespace) -> RenderConfig:
-    config = RenderConfig.from_toml(args.config) if getattr(args, "config", None) else RenderConfig()
+    """The preset (--preset, else the file's), then the --config file's settings, then the other flags."""
+    path = getattr(args, "config", None)
+    data = read_toml(path) if path else {}
+    if getattr(args, "preset", None) is not None:
+        data["preset"] = args.preset
+    config = RenderConfig.from_dict(data, origin=path or "--preset")
     overrides: dict = {}
-    for flag, (path, _, _) in RENDER_FLAGS.items():
+    for flag, (keys, _, _) in RENDER_FLAGS.items():
         value = getattr(args, flag.replace("-", "_"), None)
-        if value is None:
+        if value is None or flag == "preset":
             continue
         node = overrides
-        for key in path[:-1]:
+        for key in keys[:-1]:
             node = node.setdefault(key, {})
-        node[path[-1]] = value
+        node[keys[-1]] = value
     if overrides:
         config = RenderConfig.from_dict({**_deep_merge(config.to_dict(), overrides)}, origin="command line")
     config.validate()

@@ -12,6 +12,7 @@ from typing import Any
 import tomli_w
 
 from textsynth.errors import TextsynthError
+from textsynth.presets import PRESETS, preset_names
 
 
 @dataclass
@@ -57,6 +58,7 @@ class OutputConfig:
 
 @dataclass
 class RenderConfig:
+    preset: str = "default"  # a name from textsynth.presets: the base the other settings override
     n: int = 1_000_000
     seed: int = 0
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -77,20 +79,20 @@ class RenderConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "config") -> RenderConfig:
+        """The preset `data` names (default: "default"), then every other setting of `data` over it."""
+        if not isinstance(data, dict):
+            raise TextsynthError(f"{origin}: the config must be a table")
         cfg = cls()
+        name = data.get("preset", "default")
+        if not isinstance(name, str) or name not in PRESETS:
+            raise TextsynthError(f"{origin}: unknown preset {name!r} (choose from {', '.join(preset_names())})")
+        _merge(cfg, PRESETS[name], f"preset {name}")
         _merge(cfg, data, origin)
         return cfg
 
     @classmethod
     def from_toml(cls, path: str | Path) -> RenderConfig:
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise TextsynthError(f"cannot read config {path}: {exc.strerror or exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise TextsynthError(f"config {path} is not valid TOML: {exc}") from None
-        return cls.from_dict(data, origin=str(path))
+        return cls.from_dict(read_toml(path), origin=str(path))
 
     def workers_count(self, available: int) -> int:
         w = self.output.workers
@@ -131,6 +133,17 @@ class RenderConfig:
                 raise TextsynthError(message)
         if not (t.source == "random" or t.source.startswith(("words:", "lines:"))):
             raise TextsynthError(f"text source must be random, words:PATH or lines:PATH, got {t.source!r}")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A settings file's tables, or a one-line error naming the file."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TextsynthError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TextsynthError(f"config {path} is not valid TOML: {exc}") from None
 
 
 _NOT_CONTENT = ("workers", "backend")  # output settings that never change a sample

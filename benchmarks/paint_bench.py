@@ -1,10 +1,12 @@
 """Painter speed against the bare-Pillow floor, one process, same run.
 
-    python benchmarks/paint_bench.py [--n 3000]
+    python benchmarks/paint_bench.py [--n 3000] [--preset default] [--effects]
 
 Floor, per image: ImageDraw.text of the whole string on a 512x64 canvas, Image.rotate of the whole
 canvas (bilinear), float64 numpy Gaussian noise added and clipped, conversion to a uint8 array.
-Painter: textsynth's SampleGenerator (text + sample_params + paint) with the default config.
+Painter: textsynth's SampleGenerator (text + sample_params + paint) with the default config (or --preset).
+--effects adds a cost table: microseconds per image that each degradation effect adds on its own (always
+on, every other effect off), against the same painter with no effect, warm caches.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from textsynth import RenderConfig, SampleGenerator
+from textsynth.config import EFFECT_BOUNDS, Effect
 
 
 def floor_rate(texts: list[str], font_paths: list[str], width: int, height: int, seed: int = 0) -> float:
@@ -39,21 +42,48 @@ def painter_rate(gen: SampleGenerator, start: int, count: int) -> float:
     return count / (time.perf_counter() - t)
 
 
+def effect_config(n: int, effect: str | None) -> RenderConfig:
+    """The default config with every effect off, or only `effect` on for every sample."""
+    config = RenderConfig(n=n)
+    for name in EFFECT_BOUNDS:
+        e = getattr(config.effects, name)
+        setattr(config.effects, name, Effect(1.0 if name == effect else 0.0, e.amount))
+    return config
+
+
+def effect_costs(n: int) -> None:
+    def us_per_image(effect: str | None) -> float:
+        gen = SampleGenerator(effect_config(n, effect))
+        painter_rate(gen, 0, n)  # warm the glyph caches and banks on the same texts
+        return 1e6 / painter_rate(gen, 0, n)
+
+    base = us_per_image(None)
+    print(f"\neffect costs, warm, {n} images each (painter with no effect: {base:.0f} us/image)")
+    print("| effect | us/image added |\n|---|---|")
+    for name in EFFECT_BOUNDS:
+        print(f"| {name} | {us_per_image(name) - base:.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=3000, help="images per measurement")
+    parser.add_argument("--preset", default="default", help="the painter's preset (default: default)")
+    parser.add_argument("--effects", action="store_true", help="also print the per-effect cost table")
     args = parser.parse_args()
-    config = RenderConfig(n=args.n)
+    config = RenderConfig.from_dict({"preset": args.preset, "n": args.n})
     gen = SampleGenerator(config)
     texts = [gen.params(i).text for i in range(args.n)]
     paths = [f.path for f in gen.fontset.fonts]
     floor = floor_rate(texts, paths, config.canvas.width, config.canvas.height)
     cold = painter_rate(SampleGenerator(config), 0, args.n)  # fresh glyph caches
     warm = painter_rate(gen, args.n, args.n)  # caches filled by the first pass over texts
-    print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each")
+    print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each, "
+          f"preset {args.preset}")
     print(f"bare-Pillow floor       : {floor:8.0f} images/s")
     print(f"textsynth painter (cold): {cold:8.0f} images/s  = {cold / floor:.2f}x floor")
     print(f"textsynth painter (warm): {warm:8.0f} images/s  = {warm / floor:.2f}x floor")
+    if args.effects:
+        effect_costs(min(args.n, 1000))
 
 
 if __name__ == "__main__":

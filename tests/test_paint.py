@@ -8,6 +8,7 @@ from textsynth.paint import TextDoesNotFit
 def clean_config(**augment) -> RenderConfig:
     cfg = RenderConfig(n=1)
     cfg.augment.noise = 0.0
+    cfg.effects.enabled = False  # only the classic augmentations under test
     for k, v in augment.items():
         setattr(cfg.augment, k, v)
     return cfg

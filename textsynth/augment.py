@@ -94,11 +94,13 @@ class NoiseBank:
         rows, cols = self.bank.shape
         return int(rng.integers(0, rows - self.height + 1)), int(rng.integers(0, cols - self.width + 1))
 
+    def window(self, row: int, col: int) -> np.ndarray:
+        return self.bank[row:row + self.height, col:col + self.width]
+
     def apply(self, image: np.ndarray, level: float, row: int, col: int) -> np.ndarray:
         if level <= 0:
             return image
-        window = self.bank[row:row + self.height, col:col + self.width]
-        out = window * np.float32(level)
+        out = self.window(row, col) * np.float32(level)
         out += image
         np.clip(out, 0, 255, out=out)
         return out.astype(np.uint8)

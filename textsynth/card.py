@@ -10,18 +10,24 @@ import h5py
 import numpy as np
 import PIL
 
+from textsynth.effects.compose import EFFECT_FIELDS, NEUTRAL_EFFECTS
 from textsynth.fileio import atomic_write_text
 from textsynth.manifest import Manifest
 
 
-def _font_usage(out: Path, manifest: Manifest) -> Counter:
-    """Samples per font, read from the first shard (a cheap, representative count)."""
+def _shard0_usage(out: Path, manifest: Manifest) -> tuple[Counter, dict[str, float]]:
+    """Samples per font and the share of samples each effect touched, read from the first shard (a cheap,
+    representative count)."""
     counts: Counter = Counter()
+    shares: dict[str, float] = {}
     if manifest.shards:
         with h5py.File(out / manifest.shards[0].file, "r") as f:
             ids, n = np.unique(f["params/font_id"][:], return_counts=True)
             counts.update({int(i): int(c) for i, c in zip(ids, n)})
-    return counts
+            for name, field in EFFECT_FIELDS.items():
+                column = f["params"][field][:]
+                shares[name] = float(np.mean(column != NEUTRAL_EFFECTS[field])) if len(column) else 0.0
+    return counts, shares
 
 
 def write_card(out: str | Path, manifest: Manifest) -> Path:
@@ -29,13 +35,14 @@ def write_card(out: str | Path, manifest: Manifest) -> Path:
     m = manifest
     c = m.config
     total = sum(r.bytes for r in m.shards)
-    usage = _font_usage(out, m)
+    usage, shares = _shard0_usage(out, m)
     fonts = "\n".join(
         f"| {i} | `{f['file']}` | {f['family']} {f['style']} | {f['licence']} | {usage.get(i, 0)} |"
         for i, f in enumerate(m.fonts))
     charset = "".join(m.charset)
     status = "Complete." if m.complete else "**Unfinished render**: run the same command again to finish it."
     a = c["augment"]
+    effects = ", ".join(f"{name} {100 * share:.0f}%" for name, share in shares.items() if share) or "none"
     text = f"""# textsynth dataset
 
 {m.n:,} synthetic text-line images, {m.width}x{m.height} pixels, grayscale `uint8`, with their label ids,
@@ -50,6 +57,8 @@ in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
 - Text: `{c["text"]["source"]}`, {c["text"]["min_len"]}-{c["text"]["max_len"]} characters.
 - Augmentation: rotation within ±{a["max_angle"]}°, mirror p={a["mirror"]}, upside-down p={a["upside_down"]},
   speckle noise up to {a["noise"]}, blur up to {a["blur"]} px.
+- Preset `{c.get("preset", "default")}`. Degradation effects and the share of shard 0's samples each one touched:
+  {effects}.
 
 ## Charset ({len(m.charset)} symbols; label id = position; CTC blank = {len(m.charset)})
 `{charset}`

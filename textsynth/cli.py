@@ -120,6 +120,7 @@ def cmd_fonts(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from textsynth.effects.compose import active_effects
     from textsynth.generator import SampleGenerator
     from textsynth.preview import save_sheet
 
@@ -127,8 +128,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     gen = SampleGenerator(config)
     count = parse_count(args.count, "--n")
     samples = [gen.sample(i) for i in range(count)]
-    notes = [f"{gen.fontset.fonts[p.font_id].name} {p.font_size}px {p.angle:+.1f}°"
-             + (" mirror" if p.mirror else "") + (" upside-down" if p.upside_down else "") for p, _ in samples]
+    notes = [" ".join([f"{gen.fontset.fonts[p.font_id].name} {p.font_size}px {p.angle:+.1f}°"]
+                      + (["mirror"] if p.mirror else []) + (["upside-down"] if p.upside_down else [])
+                      + active_effects(p)) for p, _ in samples]
     path = save_sheet(args.out, [img for _, img in samples], [p.text for p, _ in samples], columns=2,
                       notes=notes)
     print(f"wrote {len(samples)} samples to {path}")

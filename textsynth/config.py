@@ -42,10 +42,62 @@ class AugmentConfig:
     max_angle: float = 3.0  # degrees; uniform in [-max_angle, max_angle]
     mirror: float = 0.0  # probability of a left-right flip
     upside_down: float = 0.0  # probability of a 180-degree turn
-    noise: float = 0.6  # speckle severity drawn uniformly in [0, noise], as in the seed
-    blur: float = 0.0  # Gaussian blur sigma drawn uniformly in [0, blur] (0 disables)
-    background: tuple[int, int] = (200, 255)  # gray level range of the paper
-    foreground: tuple[int, int] = (0, 60)  # gray level range of the ink
+    noise: float = 0.3  # speckle severity drawn uniformly in [0, noise], as in the seed
+    blur: float = 0.0  # Gaussian blur sigma of the ink drawn uniformly in [0, blur] (0 disables)
+    background: tuple[int, int] = (130, 255)  # gray level range of the paper
+    foreground: tuple[int, int] = (0, 90)  # gray level range of the ink
+
+
+@dataclass
+class Effect:
+    """One degradation effect: the probability that a sample gets it, and the range its amount is drawn from."""
+
+    p: float = 0.0
+    amount: tuple[float, float] = (0.0, 0.0)
+
+
+def _effect(p: float, low: float, high: float):
+    return field(default_factory=lambda: Effect(p, (low, high)))
+
+
+@dataclass
+class EffectsConfig:
+    """Degradations after typesetting (textsynth.effects); amounts are in the units of `record.EffectParams`."""
+
+    enabled: bool = True
+    ink_weight: Effect = _effect(0.3, -0.6, 1.0)  # pixels of erosion (<0) or dilation (>0)
+    shear: Effect = _effect(0.25, -0.3, 0.3)  # slant: horizontal pixels per pixel of height
+    perspective: Effect = _effect(0.1, -0.12, 0.12)  # share by which one end of the line shrinks
+    curve: Effect = _effect(0.1, 0.02, 0.1)  # baseline wave amplitude, share of the text height
+    elastic: Effect = _effect(0.05, 0.5, 1.5)  # pixels of warp
+    paper: Effect = _effect(0.4, 2.0, 12.0)  # gray levels (standard deviation) of paper texture
+    gradient: Effect = _effect(0.3, -60.0, 60.0)  # gray levels the paper changes across the line
+    rules: Effect = _effect(0.05, 8.0, 24.0)  # ruled or grid paper, line spacing in pixels
+    inverted: Effect = _effect(0.08, 0.0, 0.0)  # light ink on dark paper
+    ink_variation: Effect = _effect(0.2, 5.0, 40.0)  # gray levels the ink drifts along the line
+    faded: Effect = _effect(0.1, 0.2, 0.6)  # share of contrast lost in faded patches
+    neighbours: Effect = _effect(0.15, 0.0, 0.0)  # fragments of the lines above and below
+    strike: Effect = _effect(0.05, 0.0, 0.0)  # underline or strike-through
+    specks: Effect = _effect(0.1, 1.0, 12.0)  # count of specks and scratches
+    light: Effect = _effect(0.3, 0.05, 0.45)  # brightness lost across the line
+    shadow: Effect = _effect(0.1, 0.1, 0.45)  # brightness lost under a shadow
+    contrast: Effect = _effect(0.3, 0.7, 1.3)  # contrast factor around mid-gray
+    gamma: Effect = _effect(0.3, 0.6, 1.6)
+    defocus: Effect = _effect(0.4, 0.3, 1.4)  # Gaussian sigma, pixels
+    motion: Effect = _effect(0.1, 2.0, 6.0)  # motion-blur length, pixels
+    downscale: Effect = _effect(0.3, 0.35, 0.9)  # resolution kept before scaling back up
+    jpeg: Effect = _effect(0.2, 25.0, 90.0)  # JPEG quality
+
+
+# Bounds of each effect's amount: (lowest, highest) allowed in a config.
+EFFECT_BOUNDS: dict[str, tuple[float, float]] = {
+    "ink_weight": (-1.0, 1.5), "shear": (-0.6, 0.6), "perspective": (-0.3, 0.3), "curve": (0.0, 0.25),
+    "elastic": (0.0, 3.0), "paper": (0.0, 40.0), "gradient": (-150.0, 150.0), "rules": (4.0, 64.0),
+    "inverted": (0.0, 0.0), "ink_variation": (0.0, 80.0), "faded": (0.0, 0.9), "neighbours": (0.0, 0.0),
+    "strike": (0.0, 0.0), "specks": (0.0, 40.0), "light": (0.0, 0.8), "shadow": (0.0, 0.8),
+    "contrast": (0.2, 2.0), "gamma": (0.3, 3.0), "defocus": (0.0, 3.0), "motion": (1.0, 12.0),
+    "downscale": (0.2, 1.0), "jpeg": (5.0, 100.0),
+}
 
 
 @dataclass
@@ -65,6 +117,7 @@ class RenderConfig:
     text: TextConfig = field(default_factory=TextConfig)
     fonts: FontConfig = field(default_factory=FontConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    effects: EffectsConfig = field(default_factory=EffectsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,6 +181,7 @@ class RenderConfig:
              f"workers must be auto or a positive whole number, got {o.workers!r}"),
             (o.backend in ("loky", "dask"), f"backend must be loky or dask, got {o.backend!r}"),
         ]
+        checks += _effect_checks(self.effects)
         for ok, message in checks:
             if not ok:
                 raise TextsynthError(message)
@@ -171,6 +225,19 @@ def parse_count(value: str | int | float, what: str = "n") -> int:
     if number < 1:
         raise TextsynthError(f"{what} must be positive, got {text!r}")
     return number
+
+
+def _effect_checks(effects: EffectsConfig) -> list[tuple[bool, str]]:
+    checks = []
+    for name, (low, high) in EFFECT_BOUNDS.items():
+        e = getattr(effects, name)
+        a = e.amount
+        checks.append((0 <= e.p <= 1, f"effects.{name}.p must be a probability in [0, 1], got {e.p}"))
+        ok = (len(a) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in a)
+              and low <= a[0] <= a[1] <= high)
+        checks.append((ok, f"effects.{name}.amount must be two numbers low <= high within [{low}, {high}], "
+                           f"got {list(a)}"))
+    return checks
 
 
 def _gray_range(pair: Any) -> bool:

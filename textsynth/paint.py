@@ -10,9 +10,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from textsynth.augment import NoiseBank, apply_flips, blur_mask, blur_padding, rotate_mask, sample_augment
 from textsynth.config import RenderConfig
+from textsynth.effects import Degrader, geometry_growth, warp_ink
+from textsynth.effects.compose import has_effects
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
-from textsynth.record import SampleParams
+from textsynth.record import EffectParams, SampleParams
 
 _REF_SIZE = 100  # font size whose advances predict the largest size that fits
 
@@ -96,6 +98,8 @@ class Painter:
         self.min_size = max(1, round(config.fonts.min_size * self.height))
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
         self.noise = NoiseBank(self.width, self.height, config.seed)
+        self.degrader = Degrader(self.width, self.height, config.seed)
+        self._drawable: dict[int, np.ndarray] = {}  # per font: the visible symbols it draws (for clutter)
         self._fonts: dict[tuple[int, int], _FontAtSize] = {}
         self._ref: dict[int, tuple[dict[str, float], float]] = {}
         self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
@@ -107,8 +111,8 @@ class Painter:
             f = self._fonts[key] = _FontAtSize(self.fontset.fonts[font_id].path, size, self.fontset.charset.symbols)
         return f
 
-    def _predicted_max_size(self, font_id: int, text: str, angle: float, pad: int) -> int:
-        """Largest size whose rotated box should fit, from advances at a reference size."""
+    def _predicted_max_size(self, font_id: int, text: str, angle: float, pad: int, fx: EffectParams) -> int:
+        """Largest size whose warped, rotated box should fit, from advances at a reference size."""
         ref = self._ref.get(font_id)
         if ref is None:
             font = ImageFont.truetype(self.fontset.fonts[font_id].path, _REF_SIZE,
@@ -117,10 +121,13 @@ class Painter:
             advances = {c: font.getlength(c) / _REF_SIZE for c in self.fontset.charset.symbols}
             ref = self._ref[font_id] = (advances, (ascent + descent) / _REF_SIZE)
         advances, height_per_px = ref
+        slant, taller, grown = geometry_growth(fx)
+        pad += grown
         width_per_px = 0.0
         for char in text:
             width_per_px += advances[char]
-        width_per_px += 0.15  # italic overhang and side bearings beyond the advances
+        width_per_px += 0.15 + slant * height_per_px  # italic overhang and side bearings beyond the advances
+        height_per_px *= taller
         cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
         room_w = self.width - 2 * self.margin - 2 * pad - 2
         room_h = self.height - 2 * self.margin - 2 * pad - 2
@@ -128,11 +135,14 @@ class Painter:
                    room_h / (width_per_px * sin + height_per_px * cos))
         return int(math.floor(size))
 
-    def _ink(self, font_id: int, size: int, text: str, blur: float, angle: float) -> np.ndarray:
-        key = (font_id, size, text, blur, angle)
+    def _ink(self, font_id: int, size: int, text: str, blur: float, angle: float, fx: EffectParams) -> np.ndarray:
+        """The text's ink mask as placed: laid out, warped, blurred and rotated (the last one is cached)."""
+        key = (font_id, size, text, blur, angle, fx.ink_weight, fx.shear, fx.perspective, fx.curve,
+               fx.curve_period, fx.curve_phase, fx.elastic, fx.effect_seed)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        mask = rotate_mask(blur_mask(self._font(font_id, size).text_mask(text), blur), angle)
+        mask = warp_ink(self._font(font_id, size).text_mask(text), fx)
+        mask = rotate_mask(blur_mask(mask, blur), angle)
         self._last = (key, mask)
         return mask
 
@@ -147,21 +157,23 @@ class Painter:
             raise TextDoesNotFit(f"no font draws every character of {text!r}")
         font_id = fonts[int(rng.integers(len(fonts)))]
         aug = sample_augment(rng, self.config.augment, self.noise)
+        fx = self.degrader.sample(rng, self.config.effects)
         pad = blur_padding(aug.blur)
-        largest = min(self.max_size, self._predicted_max_size(font_id, text, aug.angle, pad))
+        largest = min(self.max_size, self._predicted_max_size(font_id, text, aug.angle, pad, fx))
         if largest < self.min_size:
             raise TextDoesNotFit(self._no_fit_message(text))
         size = int(rng.integers(self.min_size, largest + 1))
-        mask = self._ink(font_id, size, text, aug.blur, aug.angle)
+        mask = self._ink(font_id, size, text, aug.blur, aug.angle, fx)
         while not self._fits(mask):  # the prediction was a pixel or two optimistic
             size -= 1
             if size < self.min_size:
                 raise TextDoesNotFit(self._no_fit_message(text))
-            mask = self._ink(font_id, size, text, aug.blur, aug.angle)
+            mask = self._ink(font_id, size, text, aug.blur, aug.angle, fx)
         h, w = mask.shape
         x = int(rng.integers(self.margin, self.width - self.margin - w + 1))
         y = int(rng.integers(self.margin, self.height - self.margin - h + 1))
-        return SampleParams.compose(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y, augment=aug)
+        return SampleParams.compose(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y, augment=aug,
+                                    effects=fx)
 
     def _no_fit_message(self, text: str) -> str:
         return (f"text {text!r} ({len(text)} characters) does not fit a {self.width}x{self.height} canvas "
@@ -169,16 +181,29 @@ class Painter:
 
     def paint(self, p: SampleParams, out: np.ndarray | None = None) -> np.ndarray:
         """The sample's pixels: uint8 (height, width), dark ink on a light background (written into `out` if given)."""
-        mask = self._ink(p.font_id, p.font_size, p.text, p.blur, p.angle)
+        mask = self._ink(p.font_id, p.font_size, p.text, p.blur, p.angle, p)
         h, w = mask.shape
         if p.x < 0 or p.y < 0 or p.x + w > self.width or p.y + h > self.height:
             raise TextsynthError(f"sample {p.index}: text box {w}x{h} at ({p.x}, {p.y}) leaves the canvas")
-        canvas = np.full((self.height, self.width), p.background, np.uint8)
-        contrast = p.background - p.foreground
-        ink = (mask.astype(np.uint16) * contrast + 127) // 255
-        canvas[p.y:p.y + h, p.x:p.x + w] = p.background - ink.astype(np.uint8)
-        image = apply_flips(self.noise.apply(canvas, p.noise_level, p.noise_row, p.noise_col), p.mirror, p.upside_down)
+        if has_effects(p):
+            image = self.degrader.compose(p, mask, self.noise, lambda rng: self._neighbour_ink(p, rng))
+        else:
+            canvas = np.full((self.height, self.width), p.background, np.uint8)
+            contrast = p.background - p.foreground
+            ink = (mask.astype(np.uint16) * contrast + 127) // 255
+            canvas[p.y:p.y + h, p.x:p.x + w] = p.background - ink.astype(np.uint8)
+            image = self.noise.apply(canvas, p.noise_level, p.noise_row, p.noise_col)
+        image = apply_flips(image, p.mirror, p.upside_down)
         if out is None:
             return image
         out[...] = image
         return out
+
+    def _neighbour_ink(self, p: SampleParams, rng: np.random.Generator) -> np.ndarray:
+        """Ink of a random line of the sample's font and size: what a neighbouring line of text looks like."""
+        symbols = self._drawable.get(p.font_id)
+        if symbols is None:
+            covered = self.fontset.coverage[p.font_id]
+            symbols = self._drawable[p.font_id] = np.array(sorted(c for c in covered if not c.isspace()))
+        text = "".join(symbols[rng.integers(len(symbols), size=int(rng.integers(6, 30)))])
+        return self._font(p.font_id, p.font_size).text_mask(text)

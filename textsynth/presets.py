@@ -16,10 +16,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fonts": {"min_size": 0.375, "max_size": 0.6875},
         "augment": {"max_angle": 3.0, "mirror": 0.0, "upside_down": 0.0, "noise": 0.6, "blur": 0.0,
                     "background": [200, 255], "foreground": [0, 60]},
+        "effects": {"enabled": False},
     },
-    # Typeset only: no degradation at all.
+    # Typeset only: no degradation at all (dark ink on light paper, level, sharp, no noise).
     "clean": {
-        "augment": {"max_angle": 0.0, "noise": 0.0, "blur": 0.0},
+        "augment": {"max_angle": 0.0, "noise": 0.0, "blur": 0.0, "background": [200, 255], "foreground": [0, 60]},
+        "effects": {"enabled": False},
+    },
+    # Scanned pages: paper texture, ruled paper now and then, soft focus, low resolution, JPEG, little light.
+    "scan": {
+        "augment": {"max_angle": 1.5, "noise": 0.3, "blur": 0.6, "background": [150, 255], "foreground": [0, 90]},
+        "effects": {
+            "paper": {"p": 0.9, "amount": [3.0, 14.0]}, "rules": {"p": 0.15, "amount": [10.0, 28.0]},
+            "gradient": {"p": 0.3, "amount": [-30.0, 30.0]}, "light": {"p": 0.1}, "shadow": {"p": 0.0},
+            "perspective": {"p": 0.0}, "curve": {"p": 0.05}, "motion": {"p": 0.0}, "inverted": {"p": 0.0},
+            "ink_weight": {"p": 0.5}, "faded": {"p": 0.2}, "specks": {"p": 0.4}, "neighbours": {"p": 0.3},
+            "defocus": {"p": 0.5, "amount": [0.4, 1.2]}, "downscale": {"p": 0.6, "amount": [0.35, 0.8]},
+            "jpeg": {"p": 0.7, "amount": [25.0, 85.0]},
+        },
+    },
+    # Phone photos: uneven light and shadows, perspective, motion blur and defocus, JPEG.
+    "photo": {
+        "augment": {"max_angle": 4.0, "noise": 0.3, "blur": 0.6, "background": [110, 255], "foreground": [0, 90]},
+        "effects": {
+            "light": {"p": 0.8, "amount": [0.1, 0.55]}, "shadow": {"p": 0.4, "amount": [0.15, 0.5]},
+            "perspective": {"p": 0.5, "amount": [-0.18, 0.18]}, "curve": {"p": 0.2}, "paper": {"p": 0.3},
+            "motion": {"p": 0.4, "amount": [2.0, 7.0]}, "defocus": {"p": 0.5, "amount": [0.4, 1.6]},
+            "contrast": {"p": 0.5, "amount": [0.6, 1.2]}, "gamma": {"p": 0.5},
+            "downscale": {"p": 0.4, "amount": [0.4, 0.9]}, "jpeg": {"p": 0.6, "amount": [30.0, 85.0]},
+        },
     },
 }
 

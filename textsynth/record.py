@@ -9,66 +9,116 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def _column(dtype: type) -> dict:
-    """Field metadata naming the dtype a record field is stored with in `params/<field>`."""
-    return {"dtype": np.dtype(dtype)}
+def _column(dtype: type, default: float | None = None):
+    """A record field stored as `params/<field>` with this dtype (and a neutral default, for effects)."""
+    meta = {"dtype": np.dtype(dtype)}
+    return field(metadata=meta) if default is None else field(default=default, metadata=meta)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AugmentParams:
-    """One sample's augmentation parameters, as `augment.sample_augment` draws them."""
+    """One sample's classic augmentation parameters, as `augment.sample_augment` draws them."""
 
-    angle: float = field(metadata=_column(np.float32))
-    blur: float = field(metadata=_column(np.float32))
-    mirror: bool = field(metadata=_column(np.uint8))
-    upside_down: bool = field(metadata=_column(np.uint8))
-    background: int = field(metadata=_column(np.uint8))
-    foreground: int = field(metadata=_column(np.uint8))
-    noise_level: float = field(metadata=_column(np.float32))
-    noise_row: int = field(metadata=_column(np.int32))
-    noise_col: int = field(metadata=_column(np.int32))
+    angle: float = _column(np.float32)
+    blur: float = _column(np.float32)
+    mirror: bool = _column(np.uint8)
+    upside_down: bool = _column(np.uint8)
+    background: int = _column(np.uint8)
+    foreground: int = _column(np.uint8)
+    noise_level: float = _column(np.float32)
+    noise_row: int = _column(np.int32)
+    noise_col: int = _column(np.int32)
 
 
-@dataclass(frozen=True)
-class SampleParams:
+@dataclass(frozen=True, kw_only=True)
+class EffectParams:
+    """One sample's degradation effects, as `effects.sample_effects` draws them; every default means "off"."""
+
+    # geometry of the ink, before it is placed (so it can never leave the canvas)
+    ink_weight: float = _column(np.float32, 0.0)  # < 0 thinner strokes, > 0 bolder (in pixels of erosion/dilation)
+    shear: float = _column(np.float32, 0.0)  # horizontal shift per pixel of height (italic slant)
+    perspective: float = _column(np.float32, 0.0)  # signed: one end of the line shrinks by this fraction
+    curve: float = _column(np.float32, 0.0)  # baseline wave amplitude, as a fraction of the text height
+    curve_period: float = _column(np.float32, 0.0)  # wave length in pixels
+    curve_phase: float = _column(np.float32, 0.0)  # radians
+    elastic: float = _column(np.float32, 0.0)  # largest displacement of the warp grid, in pixels
+    # paper and background
+    paper: float = _column(np.float32, 0.0)  # paper texture strength (gray levels of its standard deviation)
+    paper_row: int = _column(np.int32, 0)
+    paper_col: int = _column(np.int32, 0)
+    gradient: float = _column(np.float32, 0.0)  # background gray-level change across the line, signed
+    gradient_angle: float = _column(np.float32, 0.0)  # degrees
+    rules: int = _column(np.uint8, 0)  # ruled paper: 0 none, 1 horizontal lines, 2 grid
+    rules_spacing: int = _column(np.uint8, 0)  # pixels between lines
+    rules_offset: int = _column(np.uint8, 0)
+    inverted: bool = _column(np.uint8, False)  # light ink on dark paper
+    # ink
+    ink_variation: float = _column(np.float32, 0.0)  # gray levels the ink drifts along the line
+    ink_phase: float = _column(np.float32, 0.0)
+    faded: float = _column(np.float32, 0.0)  # share of contrast lost in faded patches
+    # clutter (positions and shapes come from the effect seed)
+    neighbours: int = _column(np.uint8, 0)  # cut-off neighbouring lines: bit 1 above, bit 2 below
+    strike: int = _column(np.uint8, 0)  # 0 none, 1 underline, 2 strike-through
+    specks: int = _column(np.uint8, 0)  # number of specks and scratches
+    # light
+    light: float = _column(np.float32, 0.0)  # illumination falloff across the line (share of brightness)
+    light_angle: float = _column(np.float32, 0.0)  # degrees
+    shadow: float = _column(np.float32, 0.0)  # share of brightness lost under a shadow
+    shadow_x: float = _column(np.float32, 0.0)  # where the shadow edge crosses the line (share of the width)
+    contrast: float = _column(np.float32, 1.0)  # global contrast factor around mid-gray
+    gamma: float = _column(np.float32, 1.0)
+    # optics and compression
+    defocus: float = _column(np.float32, 0.0)  # Gaussian blur sigma of the whole image
+    motion: float = _column(np.float32, 0.0)  # motion-blur length in pixels
+    motion_angle: float = _column(np.float32, 0.0)  # degrees
+    downscale: float = _column(np.float32, 1.0)  # resolution loss: shrink by this factor, then back
+    jpeg_quality: int = _column(np.uint8, 0)  # 0: not JPEG-compressed; else the quality it was encoded at
+    effect_seed: int = _column(np.uint32, 0)  # seeds the details of elastic, faded, clutter
+
+    def any(self) -> bool:
+        return self != _NO_EFFECTS
+
+
+_NO_EFFECTS = EffectParams()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleParams(EffectParams, AugmentParams):
     """Everything that decides one sample's pixels; `Painter.paint` replays it exactly.
 
     Every field but `text` is stored as a `params/<field>` column with the dtype in its metadata; `text`
-    is the shard's `text` dataset. Adding a field here (and setting it in the painter) is all it takes.
+    is the shard's `text` dataset. Adding a field here or to a base record (and setting it where the
+    record is drawn) is all it takes.
     """
 
-    index: int = field(metadata=_column(np.int64))
+    index: int = _column(np.int64)
     text: str = field(metadata={})
-    font_id: int = field(metadata=_column(np.int32))
-    font_size: int = field(metadata=_column(np.int32))
-    x: int = field(metadata=_column(np.int32))
-    y: int = field(metadata=_column(np.int32))
-    angle: float = field(metadata=_column(np.float32))
-    mirror: bool = field(metadata=_column(np.uint8))
-    upside_down: bool = field(metadata=_column(np.uint8))
-    blur: float = field(metadata=_column(np.float32))
-    noise_level: float = field(metadata=_column(np.float32))
-    noise_row: int = field(metadata=_column(np.int32))
-    noise_col: int = field(metadata=_column(np.int32))
-    background: int = field(metadata=_column(np.uint8))
-    foreground: int = field(metadata=_column(np.uint8))
+    font_id: int = _column(np.int32)
+    font_size: int = _column(np.int32)
+    x: int = _column(np.int32)
+    y: int = _column(np.int32)
 
     @classmethod
     def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int,
-                augment: AugmentParams) -> SampleParams:
-        """The record of a placed text with its augmentation parameters."""
-        return cls(index=index, text=text, font_id=font_id, font_size=font_size, x=x, y=y, **augment.__dict__)
+                augment: AugmentParams, effects: EffectParams = _NO_EFFECTS) -> SampleParams:
+        """The record of a placed text with its augmentation and effect parameters."""
+        return cls(index=index, text=text, font_id=font_id, font_size=font_size, x=x, y=y,
+                   **augment.__dict__, **effects.__dict__)
+
+    @property
+    def effects(self) -> EffectParams:
+        return EffectParams(**{name: getattr(self, name) for name in _EFFECT_FIELDS})
 
     def replace(self, **changes) -> SampleParams:
         return dataclasses.replace(self, **changes)
 
 
+_EFFECT_FIELDS = tuple(f.name for f in dataclasses.fields(EffectParams))
 PARAM_DTYPES: dict[str, np.dtype] = {f.name: f.metadata["dtype"] for f in dataclasses.fields(SampleParams)
                                      if "dtype" in f.metadata}
 PARAM_FIELDS = tuple(PARAM_DTYPES)
 _BOOL_FIELDS = frozenset(f.name for f in dataclasses.fields(SampleParams) if f.type == "bool")
 assert set(PARAM_FIELDS) | {"text"} == {f.name for f in dataclasses.fields(SampleParams)}
-assert {f.name for f in dataclasses.fields(AugmentParams)} <= set(PARAM_FIELDS)
 
 
 def params_to_columns(params: Sequence[SampleParams]) -> dict[str, np.ndarray]:

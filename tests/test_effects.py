@@ -1,0 +1,128 @@
+"""Degradation effects: replayable from their record, ink kept on the canvas, presets as described."""
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from textsynth import RenderConfig, SampleGenerator
+from textsynth.config import EFFECT_BOUNDS, Effect
+from textsynth.effects import warp_ink
+from textsynth.effects.compose import has_effects
+from textsynth.record import EffectParams
+
+EFFECTS = tuple(EFFECT_BOUNDS)
+GEOMETRY = ("ink_weight", "shear", "perspective", "curve", "elastic")
+
+
+def only(effect: str, at_max: bool = False, **augment) -> RenderConfig:
+    """The default config with every effect off but `effect` (always on; its whole range, or its maximum)."""
+    cfg = RenderConfig(n=1)
+    for name in EFFECTS:
+        setattr(cfg.effects, name, Effect(0.0, getattr(cfg.effects, name).amount))
+    low, high = EFFECT_BOUNDS[effect]
+    amount = (high, high) if at_max else getattr(cfg.effects, effect).amount
+    if at_max and effect in ("ink_weight", "shear", "perspective"):
+        amount = (low, high)  # both directions at their extremes
+    setattr(cfg.effects, effect, Effect(1.0, amount))
+    for k, v in augment.items():
+        setattr(cfg.augment, k, v)
+    return cfg
+
+
+@pytest.mark.parametrize("effect", EFFECTS)
+def test_each_effect_replays_byte_identical_from_its_record(effect):
+    gen = SampleGenerator(only(effect))
+    fresh = SampleGenerator(only(effect))  # no shared caches or banks
+    for i in range(12):
+        params, image = gen.sample(i)
+        assert has_effects(params)
+        assert np.array_equal(fresh.painter.paint(params), image), (effect, i)
+        assert np.array_equal(gen.painter.paint(params), image)
+
+
+@pytest.mark.parametrize("effect", GEOMETRY)
+def test_geometry_at_its_maximum_never_leaves_the_canvas_or_cuts_ink(effect):
+    cfg = only(effect, at_max=True, max_angle=8.0, blur=1.0)
+    gen = SampleGenerator(cfg)
+    m = cfg.canvas.margin
+    for i in range(150):
+        p = gen.params(i)
+        placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.blur, p.angle, p)
+        h, w = placed.shape
+        assert m <= p.x and p.x + w <= cfg.canvas.width - m and m <= p.y and p.y + h <= cfg.canvas.height - m
+        laid_out = gen.painter._font(p.font_id, p.font_size).text_mask(p.text)
+        warped = warp_ink(laid_out, p)
+        # the warp grew the box: no ink on the rows (and, but for the curve, columns) it added
+        edges = [warped[0], warped[-1]] + ([] if effect == "curve" else [warped[:, 0], warped[:, -1]])
+        assert np.concatenate(edges).max() == 0, (effect, i)
+        kept = warped.sum(dtype=np.int64) / laid_out.sum(dtype=np.int64)
+        assert (0.44 if effect == "ink_weight" else 0.7) <= kept <= (4.0 if effect == "ink_weight" else 1.3), \
+            (effect, i, kept)
+
+
+def test_inverted_samples_are_recorded_and_light_on_dark():
+    gen = SampleGenerator(only("inverted", noise=0.0))
+    for i in range(10):
+        p, image = gen.sample(i)
+        assert p.inverted
+        assert np.median(image) < 128 and image.max() > np.median(image) + 40
+
+
+def test_jpeg_quality_is_stored_and_the_pixels_are_the_decoded_jpeg():
+    gen = SampleGenerator(only("jpeg"))
+    qualities = set()
+    for i in range(10):
+        p, image = gen.sample(i)
+        assert 25 <= p.jpeg_quality <= 90
+        qualities.add(p.jpeg_quality)
+        before = gen.painter.paint(p.replace(jpeg_quality=0))
+        buf = io.BytesIO()
+        Image.fromarray(before).save(buf, format="JPEG", quality=p.jpeg_quality)
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(buf.getvalue()))), image)
+    assert len(qualities) > 3
+
+
+def test_effect_shares_follow_their_probabilities():
+    cfg = RenderConfig(n=1)
+    gen = SampleGenerator(cfg)
+    records = [gen.params(i) for i in range(400)]
+    for name, field in (("shear", "shear"), ("paper", "paper"), ("jpeg", "jpeg_quality"), ("defocus", "defocus")):
+        share = np.mean([getattr(r, field) != getattr(EffectParams(), field) for r in records])
+        assert abs(share - getattr(cfg.effects, name).p) < 0.08, name
+
+
+def test_presets_load_and_differ_as_described():
+    configs = {name: RenderConfig.from_dict({"preset": name}) for name in ("default", "seed", "clean", "scan", "photo")}
+    assert len({repr(c.to_dict()) for c in configs.values()}) == 5
+    assert configs["seed"].text.source == "random" and configs["seed"].augment.noise == 0.6
+    assert not configs["seed"].effects.enabled and not configs["clean"].effects.enabled
+    assert configs["clean"].augment.noise == 0 and configs["clean"].augment.max_angle == 0
+    scan, photo = configs["scan"].effects, configs["photo"].effects
+    assert scan.paper.p >= 0.8 and scan.jpeg.p >= 0.5 and scan.downscale.p >= 0.5 and scan.perspective.p == 0
+    assert photo.light.p >= 0.5 and photo.perspective.p >= 0.3 and photo.motion.p >= 0.3
+    cfg = configs["scan"]
+    assert RenderConfig.from_dict(cfg.to_dict()) == cfg  # a stored config resolves to itself
+
+
+def test_clean_and_seed_presets_set_no_effect_parameter():
+    for preset in ("clean", "seed"):
+        gen = SampleGenerator(RenderConfig.from_dict({"preset": preset, "n": 1}))
+        for i in range(50):
+            p = gen.params(i)
+            assert {f.name: getattr(p, f.name) for f in dataclasses.fields(EffectParams)} == \
+                dataclasses.asdict(EffectParams())
+    clean = SampleGenerator(RenderConfig.from_dict({"preset": "clean", "n": 1}))
+    p = clean.params(0)
+    assert p.noise_level == 0 and p.blur == 0 and p.angle == 0
+
+
+def test_effect_amounts_out_of_bounds_are_refused():
+    from textsynth import TextsynthError
+
+    with pytest.raises(TextsynthError, match="effects.jpeg.amount"):
+        RenderConfig.from_dict({"effects": {"jpeg": {"amount": [0, 150]}}}).validate()
+    with pytest.raises(TextsynthError, match="effects.shear.p"):
+        RenderConfig.from_dict({"effects": {"shear": {"p": 1.5}}}).validate()

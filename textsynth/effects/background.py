@@ -1,0 +1,85 @@
+"""Paper: flat gray, procedural paper texture (from a bank made once per process), gradients, ruled lines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from textsynth.record import SampleParams
+
+
+class PaperBank:
+    """A block of zero-mean, unit-deviation paper texture: low-frequency blotches, fibres and fine grain.
+
+    Made once per process from the render seed; each sample takes a window at a recorded offset, so a
+    texture costs one slice and one multiply-add instead of a fresh synthesis per image.
+    """
+
+    @staticmethod
+    def shape_for(width: int, height: int) -> tuple[int, int]:
+        """The bank's shape for a canvas (known without making the bank, for sampling offsets)."""
+        return max(512, 4 * height), width + 512
+
+    def __init__(self, width: int, height: int, seed: int):
+        rows, cols = self.shape_for(width, height)
+        rng = np.random.default_rng([seed, 0x7061706572])  # its own stream, apart from every sample's
+        blotches = _smooth_noise(rng, rows, cols, 48) + 0.5 * _smooth_noise(rng, rows, cols, 12)
+        fibres = _fibres(rng, rows, cols)
+        grain = rng.standard_normal((rows, cols), dtype=np.float32)
+        texture = blotches / blotches.std() + 0.6 * fibres / max(fibres.std(), 1e-6) + 0.35 * grain
+        self.bank = ((texture - texture.mean()) / texture.std()).astype(np.float32)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.bank.shape
+
+    def window(self, row: int, col: int, height: int, width: int) -> np.ndarray:
+        return self.bank[row:row + height, col:col + width]
+
+
+def _smooth_noise(rng: np.random.Generator, rows: int, cols: int, scale: int) -> np.ndarray:
+    coarse = rng.standard_normal((rows // scale + 2, cols // scale + 2)).astype(np.float32)
+    img = Image.fromarray(coarse, mode="F").resize((cols, rows), Image.Resampling.BICUBIC)
+    return np.asarray(img, np.float32)
+
+
+def _fibres(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    img = Image.new("L", (cols, rows), 0)
+    draw = ImageDraw.Draw(img)
+    for _ in range(rows * cols // 400):
+        x, y = rng.uniform(0, cols), rng.uniform(0, rows)
+        length, angle = rng.uniform(3, 14), rng.uniform(0, math.pi)
+        draw.line((x, y, x + length * math.cos(angle), y + length * math.sin(angle)),
+                  fill=int(rng.integers(40, 120)), width=1)
+    return np.asarray(img.filter(ImageFilter.GaussianBlur(0.7)), np.float32)
+
+
+class Coordinates:
+    """Centred pixel coordinates of the canvas, scaled to [-1, 1] along the width, made once."""
+
+    def __init__(self, width: int, height: int):
+        half = width / 2
+        self.x = ((np.arange(width, dtype=np.float32) + 0.5 - half) / half)[None, :]
+        self.y = ((np.arange(height, dtype=np.float32) + 0.5 - height / 2) / half)[:, None]
+
+    def ramp(self, angle_degrees: float) -> np.ndarray:
+        """A linear ramp across the canvas in the given direction, -1 .. 1 along the width."""
+        a = math.radians(angle_degrees)
+        return self.x * np.float32(math.cos(a)) + self.y * np.float32(math.sin(a))
+
+
+def paper(p: SampleParams, bank: PaperBank, coords: Coordinates, height: int, width: int) -> np.ndarray:
+    """The float32 (height, width) paper the ink goes onto: flat level, texture, gradient, rules."""
+    out = np.full((height, width), np.float32(p.background), np.float32)
+    if p.paper:
+        out += np.float32(p.paper) * bank.window(p.paper_row, p.paper_col, height, width)
+    if p.gradient:
+        out += np.float32(p.gradient / 2) * coords.ramp(p.gradient_angle)
+    if p.rules:
+        line = np.float32(min(70.0, 0.45 * (p.background - p.foreground)))
+        out[p.rules_offset::p.rules_spacing, :] -= line
+        if p.rules == 2:
+            out[:, p.rules_offset::p.rules_spacing] -= line
+    return out

@@ -1,0 +1,69 @@
+"""Clutter around the text: cut-off neighbouring lines, underline or strike-through, specks and scratches.
+
+Everything is added to the ink coverage of the canvas, never more than a reader can read through: a
+neighbour only in the rows above or below the text's box, a rule 1-2 px thick, specks a few pixels wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from textsynth.record import SampleParams
+
+# Draws a fragment's ink: (random stream) -> uint8 mask of some text at the sample's font and size.
+NeighbourInk = Callable[[np.random.Generator], np.ndarray]
+
+
+def add_clutter(coverage: np.ndarray, p: SampleParams, box: tuple[int, int, int, int],
+                neighbour_ink: NeighbourInk) -> None:
+    """Add the sample's clutter to `coverage` (float32, 0..1, the text already in it) in place."""
+    rng = np.random.default_rng([p.effect_seed, 0x636C7574])
+    x, y, w, h = box
+    height, width = coverage.shape
+    if p.neighbours:
+        for above in (True, False):
+            if p.neighbours & (1 if above else 2):
+                _neighbour(coverage, rng, neighbour_ink(rng), above, y, y + h, width)
+    if p.strike:
+        thick = 1 + int(rng.random() < 0.4)
+        row = y + h - 1 - thick if p.strike == 1 else y + int(h * rng.uniform(0.45, 0.6))
+        if 0 <= row and row + thick <= height:
+            coverage[row:row + thick, x:x + w] = np.maximum(coverage[row:row + thick, x:x + w], 0.85)
+    if p.specks:
+        _specks(coverage, rng, p.specks)
+
+
+def _neighbour(coverage: np.ndarray, rng: np.random.Generator, ink: np.ndarray, above: bool, top: int,
+               bottom: int, width: int) -> None:
+    """The bottom (above the text) or top (below it) of another line, in the rows the text leaves free."""
+    room = top - 1 if above else coverage.shape[0] - bottom - 1
+    show = min(room, int(ink.shape[0] * rng.uniform(0.1, 0.3)))
+    if show < 2 or ink.size == 0:
+        return
+    part = ink[-show:] if above else ink[:show]
+    x0 = int(rng.integers(-part.shape[1] // 3, max(1, width - part.shape[1] // 2)))
+    a, b = max(0, x0), min(width, x0 + part.shape[1])
+    if b <= a:
+        return
+    rows = slice(0, show) if above else slice(coverage.shape[0] - show, coverage.shape[0])
+    region = coverage[rows, a:b]
+    np.maximum(region, part[:, a - x0:b - x0].astype(np.float32) / 255, out=region)
+
+
+def _specks(coverage: np.ndarray, rng: np.random.Generator, count: int) -> None:
+    height, width = coverage.shape
+    img = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(img)
+    for _ in range(count):
+        x, y = rng.uniform(0, width), rng.uniform(0, height)
+        level = int(rng.integers(90, 220))
+        if rng.random() < 0.7:
+            r = rng.uniform(0.4, 1.6)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=level)
+        else:
+            dx, dy = rng.uniform(-12, 12), rng.uniform(-3, 3)
+            draw.line((x, y, x + dx, y + dy), fill=level // 2, width=1)
+    np.maximum(coverage, np.asarray(img, np.float32) / 255, out=coverage)

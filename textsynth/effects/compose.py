@@ -1,0 +1,78 @@
+"""The fixed order in which a sample's effects turn placed ink into pixels, and their per-process state."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from textsynth.augment import NoiseBank
+from textsynth.config import EFFECT_BOUNDS, EffectsConfig
+from textsynth.effects.background import Coordinates, PaperBank, paper
+from textsynth.effects.clutter import NeighbourInk, add_clutter
+from textsynth.effects.light import apply_light, fading, ink_levels, tone_table
+from textsynth.effects.optics import apply_blurs, apply_resolution
+from textsynth.effects.sampling import sample_effects
+from textsynth.record import EffectParams, SampleParams
+
+_NEUTRAL = tuple((f.name, f.default) for f in dataclasses.fields(EffectParams))
+# The record field whose non-neutral value says a sample got the effect of that config name.
+EFFECT_FIELDS = {name: "jpeg_quality" if name == "jpeg" else name for name in EFFECT_BOUNDS}
+
+
+def has_effects(p: SampleParams) -> bool:
+    return any(getattr(p, name) != default for name, default in _NEUTRAL)
+
+
+def active_effects(p: EffectParams) -> list[str]:
+    """The config names of the effects this record applies."""
+    return [name for name, f in EFFECT_FIELDS.items() if getattr(p, f) != NEUTRAL_EFFECTS[f]]
+
+
+NEUTRAL_EFFECTS = dict(_NEUTRAL)  # record field -> its "off" value
+
+
+class Degrader:
+    """Samples and applies the effects of one canvas size; the paper bank is made on first use."""
+
+    def __init__(self, width: int, height: int, seed: int):
+        self.width, self.height, self.seed = width, height, seed
+        self.coords = Coordinates(width, height)
+        self._paper: PaperBank | None = None
+
+    @property
+    def paper_bank(self) -> PaperBank:
+        if self._paper is None:
+            self._paper = PaperBank(self.width, self.height, self.seed)
+        return self._paper
+
+    def paper_shape(self) -> tuple[int, int]:
+        return PaperBank.shape_for(self.width, self.height)
+
+    def sample(self, rng: np.random.Generator, cfg: EffectsConfig) -> EffectParams:
+        return sample_effects(rng, cfg, self.paper_shape(), (self.height, self.width))
+
+    def compose(self, p: SampleParams, mask: np.ndarray, noise: NoiseBank, neighbour_ink: NeighbourInk) -> np.ndarray:
+        """uint8 (height, width): paper, ink with its clutter, light, speckle noise, blur, tone, resolution."""
+        height, width = self.height, self.width
+        h, w = mask.shape
+        page = paper(p, self.paper_bank, self.coords, height, width)
+        coverage = np.zeros((height, width), np.float32)
+        coverage[p.y:p.y + h, p.x:p.x + w] = mask * np.float32(1 / 255)
+        if p.neighbours or p.strike or p.specks:
+            add_clutter(coverage, p, (p.x, p.y, w, h), neighbour_ink)
+        if p.faded:
+            coverage *= fading(p, width)
+        image = page + (ink_levels(p, width) - page) * coverage
+        if p.inverted:
+            image = np.float32(255) - image
+        apply_light(image, p, self.coords)
+        if p.noise_level > 0:
+            image += noise.window(p.noise_row, p.noise_col) * np.float32(p.noise_level)
+        image = apply_blurs(image, p)
+        np.clip(image, 0, 255, out=image)
+        out = (image + np.float32(0.5)).astype(np.uint8)
+        table = tone_table(p)
+        if table is not None:
+            out = table.take(out)
+        return apply_resolution(out, p)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,17 @@ from textsynth.errors import TextsynthError
 ENGINES = ("model", "tesseract")
 
 
+def _each(source: LineSource, start: int, images, convert: Callable) -> list:
+    """convert(image) for each image of a batch; a bad image is an error naming where it comes from."""
+    out = []
+    for k, image in enumerate(images):
+        try:
+            out.append(convert(image))
+        except TextsynthError as exc:
+            raise TextsynthError(f"{source.where(start + k)}: {exc}") from None
+    return out
+
+
 def _model_reads(run: str | Path | None, source: LineSource, beam_width: int, batch_size: int) -> tuple[str, list[str]]:
     from reference_model.recognizer import SHIPPED_WEIGHTS, Recognizer, prepare_image
 
@@ -22,17 +33,23 @@ def _model_reads(run: str | Path | None, source: LineSource, beam_width: int, ba
     hyps: list[str] = []
     for images in source.batches(batch_size):
         if not (isinstance(images, np.ndarray) and images.shape[1:] == (rec.height, rec.width)):
-            images = np.stack([prepare_image(im, rec.width, rec.height) for im in images])
+            images = np.stack(_each(source, len(hyps), images, lambda im: prepare_image(im, rec.width, rec.height)))
         hyps += rec.read(images, beam_width)
     return str(run if run is not None else SHIPPED_WEIGHTS), hyps
 
 
 def _tesseract_reads(source: LineSource, batch_size: int) -> list[str]:
+    from reference_model.recognizer import open_image
     from reference_model.tesseract import tesseract_read
+
+    def checked(image):
+        if isinstance(image, bytes):
+            open_image(image)  # the same size bounds and one-line errors as for the model
+        return image
 
     hyps: list[str] = []
     for images in source.batches(batch_size):
-        hyps += tesseract_read(list(images))
+        hyps += tesseract_read(_each(source, len(hyps), images, checked))
     return hyps
 
 

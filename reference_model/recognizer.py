@@ -95,12 +95,12 @@ def open_image(image: str | Path | bytes | np.ndarray) -> Image.Image:
         if image.dtype != np.uint8 or image.ndim != 2:
             raise TextsynthError(f"expected an 8-bit grayscale (H, W) array, got {image.dtype} {image.shape}")
         return Image.fromarray(image)
-    name = "image bytes" if isinstance(image, bytes) else str(image)
+    name = "" if isinstance(image, bytes) else f" {image}"
     try:
         img = Image.open(io.BytesIO(image) if isinstance(image, bytes) else image)
         if img.width * img.height > MAX_IMAGE_PIXELS:
-            raise TextsynthError(f"image {name} is {img.width}x{img.height}: too large for a text line")
+            raise TextsynthError(f"image{name} is {img.width}x{img.height}: too large for a text line")
         img.load()
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise TextsynthError(f"cannot read image {name}: {exc}") from None
+        raise TextsynthError(f"cannot read image{name}: {exc}") from None
     return img.convert("L")

@@ -30,6 +30,7 @@ class LineSource:
     kind: str  # dataset | folder | lmdb
     texts: list[str]
     columns: dict[str, list[str]] = field(default_factory=dict)
+    line_numbers: list[int] = field(default_factory=list)  # of each sample in labels.tsv (folders)
     # batch size -> the images in order, in batches of that size: uint8 (N, H, W) arrays or lists of ImageItems
     stream: Callable[[int], Iterator[np.ndarray | list[ImageItem]]] = lambda size: iter(())
     close: Callable[[], None] = lambda: None
@@ -53,7 +54,8 @@ class LineSource:
         if limit < 1:
             raise TextsynthError(f"--limit must be positive, got {limit}")
         return LineSource(self.location, self.kind, self.texts[:limit],
-                          {k: v[:limit] for k, v in self.columns.items()}, self.stream, self.close)
+                          {k: v[:limit] for k, v in self.columns.items()}, self.line_numbers[:limit],
+                          self.stream, self.close)
 
     def check_charset(self, charset: Charset) -> None:
         """Refuse a label the model cannot write, naming where it comes from."""
@@ -66,7 +68,7 @@ class LineSource:
 
     def where(self, k: int) -> str:
         if self.kind == "folder":
-            return f"{Path(self.location) / LABELS_FILE} line {k + 1}"
+            return f"{Path(self.location) / LABELS_FILE} line {self.line_numbers[k]}"
         if self.kind == "lmdb":
             return f"{self.location} key label-{k + 1:09d}"
         return f"{self.location} sample {k}"
@@ -101,7 +103,7 @@ def _dataset_source(root: Path) -> LineSource:
         for batch in ds.batches(size, shuffle=False):
             yield batch["images"]
 
-    return LineSource(str(root), "dataset", texts, {"font": fonts, "flip": flips.tolist()}, stream, ds.close)
+    return LineSource(str(root), "dataset", texts, {"font": fonts, "flip": flips.tolist()}, [], stream, ds.close)
 
 
 def _read_tsv(path: Path) -> list[tuple[int, list[str]]]:
@@ -130,7 +132,7 @@ def _inside(root: Path, name: str, where: str) -> Path:
 
 def _folder_source(root: Path) -> LineSource:
     labels = root / LABELS_FILE
-    names, texts, paths = [], [], []
+    names, texts, paths, numbers = [], [], [], []
     for n, fields in _read_tsv(labels):
         where = f"{labels} line {n}"
         if len(fields) < 2:
@@ -140,6 +142,7 @@ def _folder_source(root: Path) -> LineSource:
         paths.append(_inside(root, name, where))
         names.append(name)
         texts.append(text)
+        numbers.append(n)
         if len(texts) > MAX_SAMPLES:
             raise TextsynthError(f"{labels} has more than {MAX_SAMPLES:,} lines")
     if not texts:
@@ -150,7 +153,7 @@ def _folder_source(root: Path) -> LineSource:
         for start in range(0, len(paths), size):
             yield [p.read_bytes() for p in paths[start:start + size]]
 
-    return LineSource(str(root), "folder", texts, columns, stream)
+    return LineSource(str(root), "folder", texts, columns, numbers, stream)
 
 
 def _check_label(text: str, where: str) -> None:
@@ -232,4 +235,4 @@ def _lmdb_source(root: Path) -> LineSource:
                 out.append(bytes(image))
         return out
 
-    return LineSource(str(root), "lmdb", texts, {}, stream, env.close)
+    return LineSource(str(root), "lmdb", texts, {}, [], stream, env.close)

@@ -115,7 +115,8 @@ def _break(data, what):
 
 
 @pytest.mark.parametrize("what, message", [
-    ("outside charset", r"labels.tsv line 3: label 'naïve <b>' has characters outside the model's charset: '<', '>', 'ï'"),
+    ("outside charset", r"labels.tsv line 3: label 'naïve <b>' has characters outside the model's charset: "
+                        r"'<', '>', 'ï'"),
     ("missing image", r"labels.tsv line 5: image images/000000004.png does not exist"),
     ("no tab", r"labels.tsv line 7: expected name<TAB>text"),
     ("escapes folder", r"labels.tsv line 2: image path '../../etc/passwd' leads outside the folder"),

@@ -98,13 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--epochs", type=int)
     length.add_argument("--steps", type=int, help="total optimizer steps")
     p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training data")
-    p.add_argument("--batch-size", type=int, help=f"({d['batch_size']})")
+    p.add_argument("--batch-size", type=int, help=f"samples per step ({d['batch_size']})")
     p.add_argument("--learning-rate", type=float, help=f"Adam learning rate ({d['learning_rate']})")
     p.add_argument("--clipnorm", type=float, help=f"gradient clipping norm ({d['clipnorm']})")
-    p.add_argument("--seed", type=int, help=f"({d['seed']})")
+    p.add_argument("--seed", type=int, help=f"seed of initialization and shuffling ({d['seed']})")
     p.add_argument("--max-minutes", type=float, help="stop after this much training wall time")
     p.add_argument("--val-samples", type=int, help=f"validation samples decoded each epoch ({d['val_samples']})")
-    p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), help=f"({d['strategy']})")
+    p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                   help=f"tf.distribute strategy ({d['strategy']})")
     p.add_argument("--mixed-precision", action="store_true", default=None,
                    help="float16 compute on GPUs (logits, CTC in float32)")
     p.add_argument("--out", required=True, help="run folder, e.g. runs/small")

@@ -105,3 +105,10 @@ def test_the_benchmark_names_missing_debian_packages(monkeypatch, capsys):
     assert run.main(["--engines", "tesseract"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "apt-get install" in err and "pango1.0-tools" in err and "tesseract-ocr" in err
+
+
+def test_the_readme_lists_every_debian_package_the_benchmark_needs():
+    from benchmarks.transfer.run import _all_packages
+
+    readme = (REPO / "README.md").read_text()
+    assert all(package in readme for package in _all_packages())

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 def _all_packages() -> list[str]:
     from benchmarks.transfer.unseen_fonts import UNSEEN_FONTS
 
-    return [*TESSERACT_PACKAGES.split(), PANGO_PACKAGE, *(f.package for f in UNSEEN_FONTS)]
+    return [*TESSERACT_PACKAGES.split(), PANGO_PACKAGE, "fontconfig", *(f.package for f in UNSEEN_FONTS)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -112,3 +112,14 @@ def test_the_readme_lists_every_debian_package_the_benchmark_needs():
 
     readme = (REPO / "README.md").read_text()
     assert all(package in readme for package in _all_packages())
+
+
+def test_the_benchmark_without_weights_says_how_to_go_on(monkeypatch, tmp_path, capsys):
+    from benchmarks.transfer import run
+    from reference_model import recognizer
+
+    monkeypatch.setattr(recognizer, "SHIPPED_WEIGHTS", tmp_path)
+    assert run.main(["--data", str(tmp_path / "sets")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pass --model RUN or --engines tesseract" in err
+    assert not (tmp_path / "sets").exists()

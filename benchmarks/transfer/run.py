@@ -46,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if unknown or not engines:
         print(f"transfer: --engines takes a comma-separated subset of {', '.join(ENGINES)}", file=sys.stderr)
         return 2
+    from reference_model.recognizer import MODEL_FILE, SHIPPED_WEIGHTS
+
+    if "model" in engines and args.model is None and not (SHIPPED_WEIGHTS / MODEL_FILE).is_file():
+        print(f"transfer: no shipped weights in {SHIPPED_WEIGHTS} yet; pass --model RUN or --engines tesseract",
+              file=sys.stderr)
+        return 2
     if not 1 <= args.n <= 100_000:
         print(f"transfer: --n must be in 1..100000, got {args.n}", file=sys.stderr)
         return 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -120,56 +119,49 @@ def environment() -> dict:
             "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
 
 
-def run_benchmark(args) -> dict:
-    ds = open_dataset(args.data)
+def run_benchmark(data: str | Path, preset: str = "small", batch_size: int = 64, train_steps: int = 30,
+                  model: str | Path | None = None, test: str | Path | None = None, baseline: bool = True) -> dict:
+    """Speed figures on `data` (and accuracy of the run `model` on `test` when both are given), as a dict."""
+    ds = open_dataset(data)
     num_classes = len(ds.charset) + 1
-    result: dict = {"environment": environment(), "preset": args.preset, "data": args.data,
-                    "image_size": [ds.height, ds.width], "batch_size": args.batch_size}
-    model = build_model(args.preset, ds.width, ds.height, num_classes)
-    result["parameters"] = model.count_params()
-    result["time_steps"] = int(model.output.shape[1])
+    result: dict = {"environment": environment(), "preset": preset, "data": str(data),
+                    "image_size": [ds.height, ds.width], "batch_size": batch_size}
+    net = build_model(preset, ds.width, ds.height, num_classes)
+    result["parameters"] = net.count_params()
+    result["time_steps"] = int(net.output.shape[1])
 
-    tfds = ds.to_tf_dataset(args.batch_size, shuffle=True, seed=0, drop_remainder=True).repeat()
+    tfds = ds.to_tf_dataset(batch_size, shuffle=True, seed=0, drop_remainder=True).repeat()
     it = iter(tfds)
     next(it)
     t = time.perf_counter()
     n = sum(int(next(it)["images"].shape[0]) for _ in range(200))
     result["data_only_samples_per_s"] = n / (time.perf_counter() - t)
 
-    ours = _train_step(model, lambda labels, lengths, logits: ctc_loss(labels, logits))
-    result["training"] = _time_training(ours, tfds, args.train_steps)
+    ours = _train_step(net, lambda labels, lengths, logits: ctc_loss(labels, logits))
+    result["training"] = _time_training(ours, tfds, train_steps)
     result["training"]["pipeline"] = "Dataset.to_tf_dataset (windowed block reads) + tf.nn.ctc_loss, sparse labels"
 
-    result["ctc_loss_only"] = _loss_only(result["time_steps"], num_classes, args.batch_size, ds.max_len)
-    if not args.no_baseline:
-        base_it = iter(keras_io_baseline_batches(ds, args.batch_size))
+    result["ctc_loss_only"] = _loss_only(result["time_steps"], num_classes, batch_size, ds.max_len)
+    if baseline:
+        base_it = iter(keras_io_baseline_batches(ds, batch_size))
         next(base_it)
         t = time.perf_counter()
         n = sum(int(next(base_it)["images"].shape[0]) for _ in range(50))
         result["baseline_data_only_samples_per_s"] = n / (time.perf_counter() - t)
-        base_model = build_model(args.preset, ds.width, ds.height, num_classes)
-        baseline = _train_step(base_model, lambda labels, lengths, logits: keras_ctc_loss(labels, lengths, logits))
-        result["baseline"] = _time_training(baseline, keras_io_baseline_batches(ds, args.batch_size),
-                                            args.train_steps)
+        base_model = build_model(preset, ds.width, ds.height, num_classes)
+        base_step = _train_step(base_model, lambda labels, lengths, logits: keras_ctc_loss(labels, lengths, logits))
+        result["baseline"] = _time_training(base_step, keras_io_baseline_batches(ds, batch_size), train_steps)
         result["baseline"]["pipeline"] = "keras.io style: per-sample Python generator + keras.ops.ctc_loss (dense)"
         result["speedup_vs_baseline"] = result["training"]["samples_per_s"] / result["baseline"]["samples_per_s"]
 
-    result["inference"] = _inference(model, ds.height, ds.width)
-    if args.model and args.test:
+    result["inference"] = _inference(net, ds.height, ds.width)
+    if model and test:
         from reference_model.evaluate import evaluate
-
-        report = evaluate(args.model, args.test)
-        result["accuracy"] = {k: report[k] for k in ("model", "data", "samples", "cer", "exact", "ned")}
         from reference_model.recognizer import Recognizer
 
-        trained = Recognizer.load(args.model).model
-        result["accuracy"]["inference"] = _inference(trained, ds.height, ds.width)
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmark.json").write_text(json.dumps(result, indent=1))
-    (out / "benchmark.md").write_text(to_markdown(result))
-    print(to_markdown(result))
+        report = evaluate(model, test)
+        result["accuracy"] = {k: report[k] for k in ("model", "data", "samples", "cer", "exact", "ned")}
+        result["accuracy"]["inference"] = _inference(Recognizer.load(model).model, ds.height, ds.width)
     return result
 
 

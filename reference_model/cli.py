@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
+from reference_model.model import PRESETS  # noqa: E402
 from textsynth.cli import Parser, run_command  # noqa: E402
+from textsynth.errors import TextsynthError  # noqa: E402
+
+SHIPPED = "the shipped weights, reference_model/weights/small"
+
+
+def _train_defaults() -> dict:
+    from reference_model.train import TrainConfig
+
+    return {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from reference_model.train import NaNLoss, TrainConfig, train
 
-    cfg = TrainConfig(data=args.data, out=args.out, val=args.val, val_fraction=args.val_fraction,
-                      preset=args.preset, epochs=args.epochs, steps=args.steps, steps_per_epoch=args.steps_per_epoch,
-                      batch_size=args.batch_size, learning_rate=args.learning_rate, clipnorm=args.clipnorm,
-                      seed=args.seed, max_minutes=args.max_minutes, val_samples=args.val_samples,
-                      strategy=args.strategy, mixed_precision=args.mixed_precision)
+    # Only what was given on the command line: every other setting keeps TrainConfig's default.
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+             if getattr(args, f.name, None) is not None}
     try:
-        result = train(cfg)
+        result = train(TrainConfig(**given))
     except NaNLoss as exc:
         print(f"reference_model: {exc}", file=sys.stderr)
         return 3
@@ -35,7 +45,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from reference_model.evaluate import evaluate, format_report
 
-    report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit)
+    if args.engine == "tesseract" and args.model:
+        raise TextsynthError("--model is for --engine model; Tesseract uses its own eng model")
+    report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit, engine=args.engine)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -57,9 +69,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from reference_model.benchmark import run_benchmark
+    from reference_model.benchmark import run_benchmark, to_markdown
 
-    run_benchmark(args)
+    result = run_benchmark(args.data, preset=args.preset, batch_size=args.batch_size, train_steps=args.train_steps,
+                           model=args.model, test=args.test, baseline=not args.no_baseline)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmark.json").write_text(json.dumps(result, indent=1))
+    (out / "benchmark.md").write_text(to_markdown(result))
+    print(to_markdown(result))
     return 0
 
 
@@ -68,37 +86,45 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Reference CNN-GRU-CTC recognizer trained from textsynth shards.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
+    d = _train_defaults()
     p = sub.add_parser("train", help="train (or resume) a run")
     p.add_argument("--data", required=True, help="textsynth dataset folder to train on")
     val = p.add_mutually_exclusive_group()
     val.add_argument("--val", help="separate validation dataset")
-    val.add_argument("--val-fraction", type=float, default=0.02, help="last share of --data kept for validation")
-    p.add_argument("--preset", default="small", choices=("image_ocr", "small", "tiny"))
+    val.add_argument("--val-fraction", type=float,
+                     help=f"last share of --data kept for validation ({d['val_fraction']})")
+    p.add_argument("--preset", choices=tuple(PRESETS), help=f"network size ({d['preset']})")
     length = p.add_mutually_exclusive_group(required=True)
     length.add_argument("--epochs", type=int)
     length.add_argument("--steps", type=int, help="total optimizer steps")
     p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training data")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--clipnorm", type=float, default=5.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, help=f"samples per step ({d['batch_size']})")
+    p.add_argument("--learning-rate", type=float, help=f"Adam learning rate ({d['learning_rate']})")
+    p.add_argument("--clipnorm", type=float, help=f"gradient clipping norm ({d['clipnorm']})")
+    p.add_argument("--seed", type=int, help=f"seed of initialization and shuffling ({d['seed']})")
     p.add_argument("--max-minutes", type=float, help="stop after this much training wall time")
-    p.add_argument("--val-samples", type=int, default=2000, help="validation samples decoded each epoch")
-    p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
-    p.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (logits, CTC in float32)")
+    p.add_argument("--val-samples", type=int, help=f"validation samples decoded each epoch ({d['val_samples']})")
+    p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                   help=f"tf.distribute strategy ({d['strategy']})")
+    p.add_argument("--mixed-precision", action="store_true", default=None,
+                   help="float16 compute on GPUs (logits, CTC in float32)")
     p.add_argument("--out", required=True, help="run folder, e.g. runs/small")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="CER, exact match and NED of a run on a dataset, with breakdowns")
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", required=True)
+    p = sub.add_parser("evaluate", help="CER, exact match and NED of a run (or Tesseract) on labelled lines, "
+                       "with breakdowns")
+    p.add_argument("--model", help=f"run folder (default: {SHIPPED})")
+    p.add_argument("--data", required=True, help="textsynth dataset, image folder with labels.tsv [+ meta.tsv], "
+                   "or LMDB (data.mdb)")
+    p.add_argument("--engine", choices=("model", "tesseract"), default="model",
+                   help="tesseract: Tesseract 5 (--psm 7) on the same images, same metrics")
     p.add_argument("--beam-width", type=int, default=0, help="beam search instead of greedy decoding")
     p.add_argument("--limit", type=int, help="first N samples only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="read the text of PNG/JPEG images")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", help=f"run folder (default: {SHIPPED})")
     p.add_argument("--beam-width", type=int, default=0)
     p.add_argument("images", nargs="+")
     p.set_defaults(func=cmd_predict)
@@ -110,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("benchmark", help="speed (and accuracy) figures into benchmark.json and benchmark.md")
     p.add_argument("--data", required=True, help="dataset to time data loading and training on")
-    p.add_argument("--preset", default="small", choices=("image_ocr", "small", "tiny"))
+    p.add_argument("--preset", default="small", choices=tuple(PRESETS))
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--train-steps", type=int, default=30, help="timed training steps (after warm-up)")
     p.add_argument("--model", help="trained run to report accuracy of (with --test)")

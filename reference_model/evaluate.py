@@ -1,53 +1,98 @@
-"""Evaluation of a trained run on a dataset, with breakdowns, and prediction on image files."""
+"""Evaluation of a trained run (or Tesseract) on labelled line images, with breakdowns, and prediction on files."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from reference_model.metrics import breakdown, confusions, score
-from reference_model.recognizer import Recognizer, prepare_image
-from textsynth.dataset import open_dataset
+from reference_model.sources import LineSource, open_source
 from textsynth.errors import TextsynthError
 
+ENGINES = ("model", "tesseract")
 
-def evaluate(run: str | Path, data: str | Path, beam_width: int = 0, limit: int | None = None,
-             batch_size: int = 256) -> dict:
+
+def _each(source: LineSource, start: int, images, convert: Callable) -> list:
+    """convert(image) for each image of a batch; a bad image is an error naming where it comes from."""
+    out = []
+    for k, image in enumerate(images):
+        try:
+            out.append(convert(image))
+        except TextsynthError as exc:
+            raise TextsynthError(f"{source.where(start + k)}: {exc}") from None
+    return out
+
+
+def _model_reads(run: str | Path | None, source: LineSource, beam_width: int, batch_size: int) -> tuple[str, list[str]]:
+    from reference_model.recognizer import SHIPPED_WEIGHTS, Recognizer, prepare_image
+
     rec = Recognizer.load(run)
-    ds = open_dataset(data)
-    if ds.charset != rec.charset or (ds.width, ds.height) != (rec.width, rec.height):
-        raise TextsynthError(f"{data} has another charset or image size than the model in {run}")
-    refs, hyps = [], []
-    for batch in ds.batches(batch_size, shuffle=False):
-        hyps += rec.read(batch["images"], beam_width)
-        refs += ds.charset.decode_batch(batch["labels"], batch["label_length"])
-        if limit is not None and len(refs) >= limit:
-            break
-    n = len(refs)
-    fonts = [ds.manifest.fonts[i]["file"] for i in ds.column("params/font_id")[:n]]
-    mirror, upside = ds.column("params/mirror")[:n], ds.column("params/upside_down")[:n]
-    flips = np.where(mirror & upside, "mirror+upside_down", np.where(mirror, "mirror",
-                     np.where(upside, "upside_down", "none")))
-    return {
-        "model": str(run), "data": str(data), "decoder": f"beam {beam_width}" if beam_width > 1 else "greedy",
-        **score(refs, hyps),
-        "by_length": breakdown(refs, hyps, [len(r) for r in refs]),
-        "by_font": breakdown(refs, hyps, fonts),
-        "by_flip": breakdown(refs, hyps, flips.tolist()),
-        "confusions": confusions(refs, hyps),
-        "examples": [{"ref": r, "hyp": h} for r, h in zip(refs, hyps) if r != h][:20],
-    }
+    source.check_charset(rec.charset)
+    hyps: list[str] = []
+    for images in source.batches(batch_size):
+        if not (isinstance(images, np.ndarray) and images.shape[1:] == (rec.height, rec.width)):
+            images = np.stack(_each(source, len(hyps), images, lambda im: prepare_image(im, rec.width, rec.height)))
+        hyps += rec.read(images, beam_width)
+    return str(run if run is not None else SHIPPED_WEIGHTS), hyps
+
+
+def _tesseract_reads(source: LineSource, batch_size: int) -> list[str]:
+    from reference_model.recognizer import open_image
+    from reference_model.tesseract import tesseract_read
+
+    def checked(image):
+        if isinstance(image, bytes):
+            open_image(image)  # the same size bounds and one-line errors as for the model
+        return image
+
+    hyps: list[str] = []
+    for images in source.batches(batch_size):
+        hyps += tesseract_read(_each(source, len(hyps), images, checked))
+    return hyps
+
+
+def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limit: int | None = None,
+             batch_size: int = 256, engine: str = "model") -> dict:
+    """Scores of the run in `run` (None: the shipped weights) or of Tesseract on a textsynth dataset, an image
+    folder with labels.tsv (and optionally meta.tsv) or an LMDB, with a breakdown per column of the source."""
+    if engine not in ENGINES:
+        raise TextsynthError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    source = open_source(data).head(limit)
+    try:
+        if engine == "tesseract":
+            from reference_model.tesseract import tesseract_binary
+
+            name, decoder = f"tesseract ({tesseract_binary()} --psm 7)", "tesseract"
+            hyps = _tesseract_reads(source, batch_size)
+        else:
+            name, hyps = _model_reads(run, source, beam_width, batch_size)
+            decoder = f"beam {beam_width}" if beam_width > 1 else "greedy"
+    finally:
+        source.close()
+    refs = source.texts
+    report = {"model": name, "engine": engine, "data": str(data), "layout": source.kind, "decoder": decoder,
+              **score(refs, hyps), "by_length": breakdown(refs, hyps, [len(r) for r in refs])}
+    for column, keys in source.columns.items():
+        report[f"by_{column}"] = breakdown(refs, hyps, keys)
+    report["confusions"] = confusions(refs, hyps)
+    report["examples"] = [{"ref": r, "hyp": h} for r, h in zip(refs, hyps) if r != h][:20]
+    return report
+
+
+def breakdown_keys(report: dict) -> list[str]:
+    """The report's breakdown columns, without the `by_` prefix, in report order."""
+    return [k[3:] for k in report if k.startswith("by_")]
 
 
 def format_report(r: dict) -> str:
     lines = [f"{r['model']} on {r['data']} ({r['samples']:,} samples, {r['decoder']} decoding)",
              f"CER {100 * r['cer']:.2f}%   exact match {100 * r['exact']:.2f}%   normalized edit distance "
              f"{r['ned']:.4f} (1 = perfect)", ""]
-    for title, key in (("by label length", "by_length"), ("by font", "by_font"), ("by flip", "by_flip")):
-        lines.append(f"{title}:")
-        for group, s in sorted(r[key].items(), key=lambda kv: (len(kv[0]), kv[0])):
+    for column in breakdown_keys(r):
+        lines.append(f"by {'label length' if column == 'length' else column}:")
+        for group, s in sorted(r[f"by_{column}"].items(), key=lambda kv: (len(kv[0]), kv[0])):
             lines.append(f"  {group:34s} {s['samples']:7,d}  CER {100 * s['cer']:6.2f}%  "
                          f"exact {100 * s['exact']:6.2f}%")
     if r["confusions"]:
@@ -56,7 +101,10 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def predict(run: str | Path, images: Sequence[str | Path], beam_width: int = 0) -> list[str]:
+def predict(run: str | Path | None, images: Sequence[str | Path], beam_width: int = 0) -> list[str]:
+    """The text of each image file, read by the run in `run` (None: the shipped weights)."""
+    from reference_model.recognizer import Recognizer, prepare_image
+
     rec = Recognizer.load(run)
     batch = np.stack([prepare_image(p, rec.width, rec.height) for p in images])
     return rec.read(batch, beam_width)

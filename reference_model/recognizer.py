@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from PIL import Image, UnidentifiedImageError
 
 from reference_model.ctc import beam_decode, greedy_decode
 from textsynth.charset import Charset
@@ -16,6 +18,9 @@ from textsynth.errors import TextsynthError
 
 RUN_INFO = "run.json"
 MODEL_FILE = "model.keras"
+# The trained `small` run shipped with the package; `predict` and `evaluate` use it when no --model is given.
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "small"
+MAX_IMAGE_PIXELS = 16_000_000  # far above any text line; refuses decompression bombs early
 
 
 @dataclass(eq=False)  # hashable by identity: tf.function caches per instance
@@ -26,8 +31,14 @@ class Recognizer:
     height: int
 
     @classmethod
-    def load(cls, run: str | Path) -> Recognizer:
-        """Load `run/model.keras` (the last finished epoch) with the run's charset and input size."""
+    def load(cls, run: str | Path | None = None) -> Recognizer:
+        """Load `run/model.keras` (the last finished epoch) with the run's charset and input size; the shipped
+        weights when `run` is None."""
+        if run is None:
+            run = SHIPPED_WEIGHTS
+            if not (run / MODEL_FILE).is_file() or not (run / RUN_INFO).is_file():
+                raise TextsynthError(f"no shipped weights in {run} yet (this installation has no {MODEL_FILE}); "
+                                     "pass --model RUN_FOLDER")
         run = Path(run)
         info_path, model_path = run / RUN_INFO, run / MODEL_FILE
         if not info_path.is_file() or not model_path.is_file():
@@ -61,18 +72,11 @@ class Recognizer:
         return self.decode(self.logits(images), beam_width)
 
 
-def prepare_image(path: str | Path, width: int, height: int) -> np.ndarray:
-    """A PNG/JPEG of any size as training data is made: grayscale, height scaled to the model's (keeping
-    the aspect ratio; narrowed further if still too wide), then padded on the right to its width with
-    the image's own background (the median of its border)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        img = Image.open(path)
-        img.load()
-    except (OSError, UnidentifiedImageError) as exc:
-        raise TextsynthError(f"cannot read image {path}: {exc}") from None
-    img = img.convert("L")
+def prepare_image(image: str | Path | bytes | np.ndarray, width: int, height: int) -> np.ndarray:
+    """A PNG/JPEG (path or file bytes) or an 8-bit array of any size, as training data is made: grayscale,
+    height scaled to the model's (keeping the aspect ratio; narrowed further if still too wide), then padded
+    on the right to its width with the image's own background (the median of its border)."""
+    img = open_image(image)
     if img.size == (width, height):
         return np.asarray(img)
     scale = min(height / img.height, width / img.width)
@@ -83,3 +87,20 @@ def prepare_image(path: str | Path, width: int, height: int) -> np.ndarray:
     top = (height - new_h) // 2
     canvas[top:top + new_h, :new_w] = arr
     return canvas
+
+
+def open_image(image: str | Path | bytes | np.ndarray) -> Image.Image:
+    """A grayscale PIL image from a path, encoded file bytes or a uint8 array; unreadable input is a one-line error."""
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or image.ndim != 2:
+            raise TextsynthError(f"expected an 8-bit grayscale (H, W) array, got {image.dtype} {image.shape}")
+        return Image.fromarray(image)
+    name = "" if isinstance(image, bytes) else f" {image}"
+    try:
+        img = Image.open(io.BytesIO(image) if isinstance(image, bytes) else image)
+        if img.width * img.height > MAX_IMAGE_PIXELS:
+            raise TextsynthError(f"image{name} is {img.width}x{img.height}: too large for a text line")
+        img.load()
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise TextsynthError(f"cannot read image{name}: {exc}") from None
+    return img.convert("L")

@@ -1,0 +1,106 @@
+"""Set 2: lines typeset by Pango/HarfBuzz (`pango-view`) in the unseen fonts, degraded like scans and photos."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from benchmarks.transfer.degrade import Degradation, degrade
+from benchmarks.transfer.folder import is_built, write_folder
+from benchmarks.transfer.unseen_fonts import UNSEEN_FONTS, UnseenFont, checked_unseen_fonts, font_names
+from textsynth.charset import DEFAULT_SYMBOLS
+from textsynth.errors import TextsynthError
+
+PANGO_PACKAGE = "pango1.0-tools"
+WORDS = Path(__file__).resolve().parent / "words.txt"
+MIN_LEN, MAX_LEN = 4, 16  # the default config's text lengths, so the model's time steps suffice
+SIZE = 512, 64
+
+
+def pango_view() -> str:
+    path = shutil.which("pango-view")
+    if path is None:
+        raise TextsynthError(f"pango-view is not installed: apt-get install {PANGO_PACKAGE}")
+    return path
+
+
+def pango_family(font: UnseenFont) -> str:
+    """The family name fontconfig knows the file by, after checking it resolves to that very file."""
+    legacy = font_names(font.path)[1]
+    found = subprocess.run(["fc-match", "-f", "%{file}", legacy], capture_output=True, text=True).stdout
+    if Path(found).resolve() != Path(font.path).resolve():
+        raise TextsynthError(f"fontconfig resolves {legacy!r} to {found or 'nothing'}, not {font.path}: "
+                             "Pango would draw another font")
+    return legacy
+
+
+def random_text(rng: np.random.Generator) -> str:
+    """Uniform symbols of the default charset; a space never at an end nor next to another."""
+    length = int(rng.integers(MIN_LEN, MAX_LEN + 1))
+    chars: list[str] = []
+    while len(chars) < length:
+        c = DEFAULT_SYMBOLS[int(rng.integers(len(DEFAULT_SYMBOLS)))]
+        if c == " " and (not chars or chars[-1] == " " or len(chars) == length - 1):
+            continue
+        chars.append(c)
+    return "".join(chars)
+
+
+def word_text(rng: np.random.Generator, words: list[str]) -> str:
+    """Words joined by spaces up to a drawn length in [MIN_LEN, MAX_LEN]."""
+    target = int(rng.integers(MIN_LEN, MAX_LEN + 1))
+    text = ""
+    for _ in range(100):
+        word = words[int(rng.integers(len(words)))]
+        longer = f"{text} {word}" if text else word
+        if len(longer) > MAX_LEN:
+            continue
+        text = longer
+        if len(text) >= target:
+            break
+    return text
+
+
+def render_line(binary: str, text: str, family: str, size_px: int, hinting: str, png: Path) -> np.ndarray:
+    """Dark text on white as Pango lays it out and cairo rasterizes it (grayscale antialiasing)."""
+    done = subprocess.run([binary, "--no-display", f"--font={family}, {size_px}px", "--margin=8",
+                           "--background=white", "--foreground=black", "--antialias=gray", f"--hinting={hinting}",
+                           f"--output={png}", f"--text={text}"], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise TextsynthError(f"pango-view failed on {text!r} in {family}: {done.stderr.strip()[-200:]}")
+    return np.asarray(Image.open(png).convert("L"))
+
+
+def _lines(n: int, seed: int, fonts: tuple[UnseenFont, ...], tmp: Path) -> Iterator[tuple[np.ndarray, str, dict]]:
+    from reference_model.recognizer import prepare_image
+
+    binary = pango_view()
+    families = [pango_family(f) for f in fonts]
+    words = WORDS.read_text(encoding="utf-8").split()
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        k = i % len(fonts)  # every family equally often
+        kind = "word" if (i // len(fonts)) % 2 else "random"
+        text = word_text(rng, words) if kind == "word" else random_text(rng)
+        hinting = ("none", "slight", "full")[int(rng.integers(3))]
+        clean = render_line(binary, text, families[k], int(rng.integers(24, 49)), hinting, tmp / "line.png")
+        d = Degradation.draw(rng)
+        image = prepare_image(degrade(clean, d, rng), *SIZE)
+        yield image, text, {"font": fonts[k].family, "kind": kind, "degradation": d.severity}
+
+
+def build_other_renderer(out: Path, n: int, seed: int, fonts: tuple[UnseenFont, ...] = UNSEEN_FONTS) -> bool:
+    """Typeset, degrade and fit n lines into the image folder `out`; False if already built."""
+    build = {"set": "other renderer", "n": n, "seed": seed, "fonts": [f.path for f in fonts]}
+    if is_built(out, build):
+        return False
+    fonts = checked_unseen_fonts(fonts)
+    with tempfile.TemporaryDirectory(prefix="pango-") as tmp:
+        write_folder(out, _lines(n, seed, fonts, Path(tmp)), build)
+    return True

@@ -1,0 +1,49 @@
+"""The three transfer sets: where each lives under data/transfer/ and how it is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.transfer.set_other_renderer import build_other_renderer
+from benchmarks.transfer.set_unseen_fonts import build_unseen_fonts
+from textsynth.errors import TextsynthError
+
+IN_DISTRIBUTION_SEED = 2  # the seed of data/test5k: the in-distribution set is its first n lines
+
+
+def build_in_distribution(out: Path, n: int, seed: int) -> bool:
+    """The default config at the test seed, as a textsynth dataset; False if already there."""
+    from textsynth.config import RenderConfig
+    from textsynth.dataset import open_dataset
+    from textsynth.pipeline import render
+
+    del seed  # the in-distribution set always uses the test seed, whatever seed the other sets use
+    try:
+        with open_dataset(out) as ds:
+            if ds.config.content_dict() == RenderConfig(n=n, seed=IN_DISTRIBUTION_SEED).content_dict():
+                return False
+    except TextsynthError:
+        pass
+    render(RenderConfig(n=n, seed=IN_DISTRIBUTION_SEED), out, overwrite=True, progress=False,
+           command=f"textsynth render --n {n} --seed {IN_DISTRIBUTION_SEED} --out {out}")
+    return True
+
+
+@dataclass(frozen=True)
+class TransferSet:
+    key: str  # folder name under data/transfer/
+    title: str
+    build: Callable[[Path, int, int], bool]
+    about: str
+
+
+SETS: tuple[TransferSet, ...] = (
+    TransferSet("unseen_fonts", "1. unseen fonts", build_unseen_fonts,
+                "textsynth's renderer and default config, 16 font families it does not bundle; random and word text"),
+    TransferSet("other_renderer", "2. other renderer", build_other_renderer,
+                "Pango/HarfBuzz via pango-view, the same unseen fonts, scan/photo degradations, loose crops, 512x64"),
+    TransferSet("in_distribution", "3. in-distribution", build_in_distribution,
+                f"textsynth default config at seed {IN_DISTRIBUTION_SEED} (the first lines of data/test5k)"),
+)

@@ -1,0 +1,98 @@
+"""The unseen fonts: families from Debian font packages that textsynth does not bundle, and the checks for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+
+from textsynth.errors import TextsynthError
+from textsynth.fonts import FONT_SUFFIXES, bundled_fonts_dir
+
+
+@dataclass(frozen=True)
+class UnseenFont:
+    """One font file of a family textsynth never trains on."""
+
+    family: str  # the typographic family (name ID 16, else 1): what "the same family" means
+    kind: str  # serif, sans, mono, condensed, humanist, ...
+    package: str  # the Debian package that installs it
+    path: str
+
+    @property
+    def file_name(self) -> str:
+        return Path(self.path).name
+
+
+# One regular face per family, so that every family weighs the same in each set.
+UNSEEN_FONTS: tuple[UnseenFont, ...] = (
+    UnseenFont("Carlito", "humanist sans", "fonts-crosextra-carlito",
+               "/usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf"),
+    UnseenFont("Caladea", "serif", "fonts-crosextra-caladea",
+               "/usr/share/fonts/truetype/crosextra/Caladea-Regular.ttf"),
+    UnseenFont("EB Garamond", "old-style serif", "fonts-ebgaramond",
+               "/usr/share/fonts/opentype/ebgaramond/EBGaramond12-Regular.otf"),
+    UnseenFont("Gentium", "serif", "fonts-sil-gentium", "/usr/share/fonts/truetype/gentium/Gentium-R.ttf"),
+    UnseenFont("Old Standard TT", "modern serif", "fonts-oldstandard",
+               "/usr/share/fonts/truetype/fonts-oldstandard/OldStandard-Regular.ttf"),
+    UnseenFont("FreeSerif", "serif", "fonts-freefont-ttf", "/usr/share/fonts/truetype/freefont/FreeSerif.ttf"),
+    UnseenFont("Go", "humanist sans", "fonts-go", "/usr/share/fonts/fonts-go/Go-Regular.ttf"),
+    UnseenFont("Open Sans", "humanist sans", "fonts-open-sans",
+               "/usr/share/fonts/truetype/open-sans/OpenSans-Regular.ttf"),
+    UnseenFont("Cantarell", "humanist sans", "fonts-cantarell",
+               "/usr/share/fonts/opentype/cantarell/Cantarell-Regular.otf"),
+    UnseenFont("Quicksand", "rounded sans", "fonts-quicksand",
+               "/usr/share/fonts/truetype/quicksand/Quicksand-Regular.ttf"),
+    UnseenFont("Comic Neue", "casual", "fonts-comic-neue",
+               "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf"),
+    UnseenFont("Roboto Condensed", "condensed sans", "fonts-roboto-unhinted",
+               "/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Regular.ttf"),
+    UnseenFont("Go Mono", "mono", "fonts-go", "/usr/share/fonts/fonts-go/Go-Mono.ttf"),
+    UnseenFont("Hack", "mono", "fonts-hack", "/usr/share/fonts/truetype/hack/Hack-Regular.ttf"),
+    UnseenFont("Inconsolata", "mono", "fonts-inconsolata", "/usr/share/fonts/truetype/inconsolata/Inconsolata.otf"),
+    UnseenFont("JetBrains Mono", "mono", "fonts-jetbrains-mono",
+               "/usr/share/fonts/truetype/jetbrains-mono/JetBrainsMono-Regular.ttf"),
+)
+
+
+def font_names(path: str | Path) -> tuple[str, str]:
+    """(typographic family, legacy family) from the font's name table: name IDs 16 and 1."""
+    try:
+        names = TTFont(path, lazy=True, fontNumber=0)["name"]
+    except Exception as exc:  # fontTools raises many unrelated types on a damaged file
+        raise TextsynthError(f"font file {path} is not a readable TrueType/OpenType font ({exc})") from None
+    legacy = names.getDebugName(1) or Path(path).stem
+    return names.getDebugName(16) or legacy, legacy
+
+
+def _key(family: str) -> str:
+    return " ".join(family.casefold().split())
+
+
+def bundled_families(fonts_dir: str | Path | None = None) -> set[str]:
+    """The typographic families of the fonts textsynth bundles (its `fonts/` folder), case-folded."""
+    directory = Path(fonts_dir) if fonts_dir else bundled_fonts_dir()
+    return {_key(font_names(p)[0]) for p in sorted(directory.iterdir()) if p.suffix.lower() in FONT_SUFFIXES}
+
+
+def missing_packages(fonts: tuple[UnseenFont, ...] = UNSEEN_FONTS) -> list[str]:
+    """Debian packages whose font file is not installed."""
+    return sorted({f.package for f in fonts if not Path(f.path).is_file()})
+
+
+def checked_unseen_fonts(fonts: tuple[UnseenFont, ...] = UNSEEN_FONTS,
+                         fonts_dir: str | Path | None = None) -> tuple[UnseenFont, ...]:
+    """The fonts, after refusing any whose file is absent, whose family is not the one listed, or whose family
+    textsynth bundles (read from the files in `fonts/` now, so the set stays unseen as the bundle grows)."""
+    missing = missing_packages(fonts)
+    if missing:
+        raise TextsynthError(f"unseen fonts are not installed: apt-get install {' '.join(missing)}")
+    bundled = bundled_families(fonts_dir)
+    for font in fonts:
+        family, _ = font_names(font.path)
+        if _key(family) != _key(font.family):
+            raise TextsynthError(f"{font.path} is family {family!r}, not {font.family!r}")
+        if _key(family) in bundled:
+            raise TextsynthError(f"{font.family} ({font.path}) is a family textsynth bundles: it is not unseen")
+    return fonts

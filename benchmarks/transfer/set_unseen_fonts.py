@@ -55,7 +55,8 @@ def build_unseen_fonts(out: Path, n: int, seed: int, fonts: tuple[UnseenFont, ..
     """Render n lines (half random text, half words) into the image folder `out`; False if already built."""
     from textsynth.pipeline import render
 
-    build = {"set": "unseen fonts", "n": n, "seed": seed, "fonts": [f.path for f in fonts]}
+    build = {"set": "unseen fonts", "n": n, "seed": seed, "fonts": [f.path for f in fonts],
+             "config": RenderConfig().content_dict()}  # a new default config means a new set
     if is_built(out, build):
         return False
     fonts = checked_unseen_fonts(fonts)

@@ -41,7 +41,7 @@ class TransferSet:
 
 SETS: tuple[TransferSet, ...] = (
     TransferSet("unseen_fonts", "1. unseen fonts", build_unseen_fonts,
-                "textsynth's renderer and default config, 16 font families it does not bundle; random and word text"),
+                "textsynth's renderer and default config, 11 font families it does not bundle; random and word text"),
     TransferSet("other_renderer", "2. other renderer", build_other_renderer,
                 "Pango/HarfBuzz via pango-view, the same unseen fonts, scan/photo degradations, loose crops, 512x64"),
     TransferSet("in_distribution", "3. in-distribution", build_in_distribution,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 
 from textsynth.augment import NoiseBank
@@ -74,5 +75,5 @@ class Degrader:
         out = (image + np.float32(0.5)).astype(np.uint8)
         table = tone_table(p)
         if table is not None:
-            out = table.take(out)
+            out = cv2.LUT(out, table)
         return apply_resolution(out, p)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from textsynth.record import EffectParams
 
@@ -40,25 +40,18 @@ def warp_ink(mask: np.ndarray, fx: EffectParams) -> np.ndarray:
     return mask
 
 
-def _rank3(a: np.ndarray, bolder: bool) -> np.ndarray:
-    """3x3 dilation (max) or erosion (min), separably, edges repeated."""
-    op = np.maximum if bolder else np.minimum
-    p = np.pad(a, 1, mode="edge")
-    rows = op(op(p[:-2], p[1:-1]), p[2:])
-    return op(op(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
+_CROSS = np.ones((3, 3), np.uint8)
 
 
 def stroke_weight(mask: np.ndarray, weight: float) -> np.ndarray:
     """Bolder (weight > 0) or thinner (< 0) strokes: whole 3x3 dilations/erosions, the fraction blended."""
     padded = np.pad(mask, 2 + max(0, math.ceil(weight)))
+    morph = cv2.dilate if weight > 0 else cv2.erode
     steps = math.ceil(abs(weight))
-    before = padded
-    for _ in range(steps - 1):
-        before = _rank3(before, weight > 0)
-    after = _rank3(before, weight > 0)
+    before = morph(padded, _CROSS, iterations=steps - 1) if steps > 1 else padded
+    after = morph(before, _CROSS)
     a, b = before.astype(np.float32), after.astype(np.float32)
-    frac = abs(weight) - (steps - 1)
-    out = a + np.float32(frac) * (b - a)
+    out = a + np.float32(abs(weight) - (steps - 1)) * (b - a)
     if weight < 0:  # thin strokes must stay readable: keep at least _KEEP_INK of the ink
         original, kept = float(mask.sum()), float(out.sum())
         if original > 0 and kept < _KEEP_INK * original:
@@ -66,16 +59,6 @@ def stroke_weight(mask: np.ndarray, weight: float) -> np.ndarray:
             t = np.float32((1 - _KEEP_INK) * original / max(original - kept, 1e-6))
             out = base + t * (out - base)
     return (out + 0.5).astype(np.uint8)
-
-
-def _perspective_coefficients(dst: list[tuple[float, float]], src: list[tuple[float, float]]) -> list[float]:
-    """Pillow's PERSPECTIVE data mapping destination points to source points."""
-    rows, rhs = [], []
-    for (x, y), (u, v) in zip(dst, src):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-        rhs += [u, v]
-    return np.linalg.solve(np.array(rows, np.float64), np.array(rhs, np.float64)).tolist()
 
 
 def slant_and_perspective(mask: np.ndarray, shear: float, perspective: float) -> np.ndarray:
@@ -87,14 +70,13 @@ def slant_and_perspective(mask: np.ndarray, shear: float, perspective: float) ->
     end = (tr, br) if perspective > 0 else (tl, bl)
     end[0][1] += squeeze
     end[1][1] -= squeeze
-    dst = [tl, tr, br, bl]
-    x0 = min(p[0] for p in dst)
-    dst = [(p[0] - x0 + 1, p[1] + 1) for p in dst]
-    out_w = math.ceil(max(p[0] for p in dst)) + 2
-    coeffs = _perspective_coefficients(dst, [(0, 0), (w, 0), (w, h), (0, h)])
-    img = Image.fromarray(mask).transform((out_w, h + 2), Image.Transform.PERSPECTIVE, coeffs,
-                                          resample=Image.Resampling.BILINEAR, fillcolor=0)
-    return np.asarray(img)
+    x0 = min(tl[0], bl[0])
+    dst = np.float32([[x - x0 + 2, y + 2] for x, y in (tl, tr, br, bl)])  # 2 px of room for interpolation
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    out_w = math.ceil(float(dst[:, 0].max())) + 3
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(mask, matrix, (out_w, h + 4), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def curve_baseline(mask: np.ndarray, amount: float, period: float, phase: float) -> np.ndarray:
@@ -102,33 +84,21 @@ def curve_baseline(mask: np.ndarray, amount: float, period: float, phase: float)
     h, w = mask.shape
     amplitude = amount * h
     pad = math.ceil(amplitude) + 1
-    src = np.pad(mask, ((pad, pad), (0, 0))).astype(np.float32)
-    offset = amplitude * np.sin(2 * np.pi * np.arange(w) / max(period, 1.0) + phase)
-    rows = np.arange(h + 2 * pad, dtype=np.float32)[:, None] - offset[None, :].astype(np.float32)
-    low = np.clip(np.floor(rows).astype(np.int64), 0, h + 2 * pad - 1)
-    high = np.clip(low + 1, 0, h + 2 * pad - 1)
-    frac = rows - np.floor(rows)
-    a = np.take_along_axis(src, low, axis=0)
-    b = np.take_along_axis(src, high, axis=0)
-    return (a + frac * (b - a) + 0.5).astype(np.uint8)
+    offset = (amplitude * np.sin(2 * np.pi * np.arange(w) / max(period, 1.0) + phase)).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h + 2 * pad, w))
+    map_y = np.arange(h + 2 * pad, dtype=np.float32)[:, None] - np.float32(pad) - offset[None, :]
+    return cv2.remap(mask, np.ascontiguousarray(map_x), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=0)
 
 
 def elastic_warp(mask: np.ndarray, amount: float, seed: int) -> np.ndarray:
     """A smooth random displacement (a coarse grid of offsets up to `amount` pixels, interpolated)."""
     pad = math.ceil(amount) + 1
-    src = np.pad(mask, pad).astype(np.float32)
-    h, w = src.shape
+    h, w = mask.shape[0] + 2 * pad, mask.shape[1] + 2 * pad
     rng = np.random.default_rng([seed, 0x656C6173])
     grid = (3, max(2, w // 24))
-    fields = []
-    for _ in range(2):
-        coarse = rng.uniform(-amount, amount, grid).astype(np.float32)
-        fields.append(np.asarray(Image.fromarray(coarse, mode="F").resize((w, h), Image.Resampling.BILINEAR)))
-    ys = np.clip(np.arange(h, dtype=np.float32)[:, None] + fields[0], 0, h - 1)
-    xs = np.clip(np.arange(w, dtype=np.float32)[None, :] + fields[1], 0, w - 1)
-    y0, x0 = np.floor(ys).astype(np.int64), np.floor(xs).astype(np.int64)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = ys - y0, xs - x0
-    top = src[y0, x0] * (1 - fx) + src[y0, x1] * fx
-    bottom = src[y1, x0] * (1 - fx) + src[y1, x1] * fx
-    return (top * (1 - fy) + bottom * fy + 0.5).astype(np.uint8)
+    dy, dx = (cv2.resize(rng.uniform(-amount, amount, grid).astype(np.float32), (w, h),
+                         interpolation=cv2.INTER_LINEAR) for _ in range(2))
+    map_x = np.arange(w, dtype=np.float32)[None, :] + dx - np.float32(pad)
+    map_y = np.arange(h, dtype=np.float32)[:, None] + dy - np.float32(pad)
+    return cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)

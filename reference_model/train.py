@@ -296,7 +296,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
         raise TextsynthError("give --epochs or --steps")
     epochs = cfg.epochs if cfg.epochs is not None else math.ceil(cfg.steps / per_epoch)
     info = {"charset": list(train_ds.charset.symbols), "width": train_ds.width, "height": train_ds.height,
-            "preset": cfg.preset, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg)}
+            "preset": cfg.preset, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg),
+            "data_config": train_ds.manifest.config}  # the render config the model learnt from
     state = _open_run(cfg, info)
 
     if cfg.mixed_precision:

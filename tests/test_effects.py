@@ -1,7 +1,10 @@
 """Degradation effects: replayable from their record, ink kept on the canvas, presets as described."""
 
 import dataclasses
+import functools
 import io
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +20,23 @@ EFFECTS = tuple(EFFECT_BOUNDS)
 GEOMETRY = ("ink_weight", "shear", "perspective", "curve", "elastic")
 
 
+@functools.cache
+def backgrounds_folder() -> str:
+    """Two photographs' stand-ins: a noisy gradient and a checkerboard, as PNG and JPEG."""
+    folder = Path(tempfile.mkdtemp(prefix="textsynth-backgrounds-"))
+    rng = np.random.default_rng(5)
+    ramp = np.linspace(90, 250, 700)[None, :] + rng.normal(0, 12, (300, 700))
+    Image.fromarray(np.clip(ramp, 0, 255).astype(np.uint8)).save(folder / "a.png")
+    board = ((np.indices((200, 900)) // 25).sum(axis=0) % 2 * 80 + 150).astype(np.uint8)
+    Image.fromarray(board).save(folder / "b.jpg", quality=90)
+    return str(folder)
+
+
 def only(effect: str, at_max: bool = False, **augment) -> RenderConfig:
     """The default config with every effect off but `effect` (always on; its whole range, or its maximum)."""
     cfg = RenderConfig(n=1)
+    if effect == "backdrop":
+        cfg.effects.backgrounds = backgrounds_folder()
     for name in EFFECTS:
         setattr(cfg.effects, name, Effect(0.0, getattr(cfg.effects, name).amount))
     low, high = EFFECT_BOUNDS[effect]
@@ -128,3 +145,17 @@ def test_effect_amounts_out_of_bounds_are_refused():
         RenderConfig.from_dict({"effects": {"jpeg": {"amount": [0, 150]}}}).validate()
     with pytest.raises(TextsynthError, match="effects.shear.p"):
         RenderConfig.from_dict({"effects": {"shear": {"p": 1.5}}}).validate()
+
+
+def test_background_images_are_cropped_into_the_paper_and_a_bad_folder_is_refused(tmp_path):
+    from textsynth import TextsynthError
+
+    gen = SampleGenerator(only("backdrop", noise=0.0))
+    used = {gen.params(i).backdrop for i in range(40)}
+    assert used == {1, 2}  # both images, numbered in file-name order
+    p, image = gen.sample(0)
+    assert image.std() > 5
+    cfg = only("backdrop")
+    cfg.effects.backgrounds = str(tmp_path)
+    with pytest.raises(TextsynthError, match="holds no .png or .jpg images"):
+        SampleGenerator(cfg)

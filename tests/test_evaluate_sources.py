@@ -188,7 +188,9 @@ def test_a_missing_tesseract_names_the_debian_packages(tmp_path, monkeypatch, ca
                            "is committed there at merge)")
 def test_the_shipped_weights_read_fresh_default_samples(tmp_path):
     out = tmp_path / "fresh"
-    cfg = RenderConfig(n=20, seed=20_261_124)  # a seed no documented train or test set uses
+    info = json.loads((recognizer.SHIPPED_WEIGHTS / recognizer.RUN_INFO).read_text())
+    # fresh samples of the config the weights learnt from, at a seed no documented train or test set uses
+    cfg = RenderConfig.from_dict({**info["data_config"], "n": 20, "seed": 20_261_124})
     cfg.output.workers = "1"
     render(cfg, out, progress=False)
     report = evaluate(None, out)

@@ -28,6 +28,7 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "upside-down": (("augment", "upside_down"), float, "probability of a 180° turn"),
     "noise": (("augment", "noise"), float, "largest speckle-noise severity"),
     "blur": (("augment", "blur"), float, "largest Gaussian blur sigma in pixels"),
+    "backgrounds": (("effects", "backgrounds"), str, "folder of PNG/JPEG images whose random crops become the paper"),
     "shard-size": (("output", "shard_size"), lambda v: parse_count(v, "--shard-size"), "samples per shard"),
     "workers": (("output", "workers"), str, "auto or a number of worker processes"),
     "compression": (("output", "compression"), str, "none or gzip"),

@@ -65,6 +65,8 @@ class EffectsConfig:
     """Degradations after typesetting (textsynth.effects); amounts are in the units of `record.EffectParams`."""
 
     enabled: bool = True
+    backgrounds: str = ""  # a folder of PNG/JPEG images whose random crops become the paper (with `backdrop`)
+    backdrop: Effect = _effect(0.5, 0.3, 1.0)  # share of a background image's own contrast kept; needs `backgrounds`
     ink_weight: Effect = _effect(0.3, -0.6, 1.0)  # pixels of erosion (<0) or dilation (>0)
     shear: Effect = _effect(0.25, -0.3, 0.3)  # slant: horizontal pixels per pixel of height
     perspective: Effect = _effect(0.1, -0.12, 0.12)  # share by which one end of the line shrinks
@@ -91,6 +93,7 @@ class EffectsConfig:
 
 # Bounds of each effect's amount: (lowest, highest) allowed in a config.
 EFFECT_BOUNDS: dict[str, tuple[float, float]] = {
+    "backdrop": (0.0, 2.0),
     "ink_weight": (-1.0, 1.5), "shear": (-0.6, 0.6), "perspective": (-0.3, 0.3), "curve": (0.0, 0.25),
     "elastic": (0.0, 3.0), "paper": (0.0, 40.0), "gradient": (-150.0, 150.0), "rules": (4.0, 64.0),
     "inverted": (0.0, 0.0), "ink_variation": (0.0, 80.0), "faded": (0.0, 0.9), "neighbours": (0.0, 0.0),

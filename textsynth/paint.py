@@ -98,7 +98,8 @@ class Painter:
         self.min_size = max(1, round(config.fonts.min_size * self.height))
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
         self.noise = NoiseBank(self.width, self.height, config.seed)
-        self.degrader = Degrader(self.width, self.height, config.seed)
+        self.degrader = Degrader(self.width, self.height, config.seed,
+                                 config.effects.backgrounds if config.effects.enabled else "")
         self._drawable: dict[int, np.ndarray] = {}  # per font: the visible symbols it draws (for clutter)
         self._fonts: dict[tuple[int, int], _FontAtSize] = {}
         self._ref: dict[int, tuple[dict[str, float], float]] = {}

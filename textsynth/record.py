@@ -43,6 +43,10 @@ class EffectParams:
     curve_phase: float = _column(np.float32, 0.0)  # radians
     elastic: float = _column(np.float32, 0.0)  # largest displacement of the warp grid, in pixels
     # paper and background
+    backdrop: int = _column(np.int32, 0)  # 1 + the number of the --backgrounds image cropped for the paper (0: none)
+    backdrop_row: int = _column(np.int32, 0)
+    backdrop_col: int = _column(np.int32, 0)
+    backdrop_amount: float = _column(np.float32, 0.0)  # share of the image's contrast kept
     paper: float = _column(np.float32, 0.0)  # paper texture strength (gray levels of its standard deviation)
     paper_row: int = _column(np.int32, 0)
     paper_col: int = _column(np.int32, 0)

@@ -1,12 +1,15 @@
-"""Paper: flat gray, procedural paper texture (from a bank made once per process), gradients, ruled lines."""
+"""Paper: flat gray, user background images, procedural paper texture (a bank made once per process),
+gradients, ruled lines."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from textsynth.errors import TextsynthError
 from textsynth.record import SampleParams
 
 
@@ -56,6 +59,41 @@ def _fibres(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
     return np.asarray(img.filter(ImageFilter.GaussianBlur(0.7)), np.float32)
 
 
+class Backdrops:
+    """The images of a `--backgrounds` folder, gray, each at least as large as the canvas (and at most
+    `MAX_SIDE` pixels on a side, to bound a worker's memory), in file-name order."""
+
+    SUFFIXES = (".png", ".jpg", ".jpeg")
+    MAX_SIDE = 2048
+
+    def __init__(self, folder: str, width: int, height: int):
+        directory = Path(folder)
+        if not directory.is_dir():
+            raise TextsynthError(f"backgrounds folder {folder} does not exist or is not a folder")
+        files = sorted(p for p in directory.iterdir() if p.suffix.lower() in self.SUFFIXES and p.is_file())
+        if not files:
+            raise TextsynthError(f"backgrounds folder {folder} holds no .png or .jpg images")
+        self.images = [self._load(path, width, height) for path in files]
+
+    def _load(self, path: Path, width: int, height: int) -> np.ndarray:
+        try:
+            with Image.open(path) as img:
+                img.draft("L", (self.MAX_SIDE, self.MAX_SIDE))  # JPEGs decode at a reduced size right away
+                img = img.convert("L")
+        except (OSError, Image.DecompressionBombError) as exc:
+            raise TextsynthError(f"background image {path} cannot be read ({exc})") from None
+        scale = min(self.MAX_SIDE / max(img.size), 1.0)
+        scale = max(scale, width / img.width, height / img.height)  # never smaller than the canvas
+        if scale != 1.0:
+            img = img.resize((max(width, round(img.width * scale)), max(height, round(img.height * scale))),
+                             Image.Resampling.BILINEAR)
+        return np.asarray(img, np.float32)
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        return [im.shape for im in self.images]
+
+
 class Coordinates:
     """Centred pixel coordinates of the canvas, scaled to [-1, 1] along the width, made once."""
 
@@ -70,9 +108,15 @@ class Coordinates:
         return self.x * np.float32(math.cos(a)) + self.y * np.float32(math.sin(a))
 
 
-def paper(p: SampleParams, bank: PaperBank, coords: Coordinates, height: int, width: int) -> np.ndarray:
-    """The float32 (height, width) paper the ink goes onto: flat level, texture, gradient, rules."""
+def paper(p: SampleParams, bank: PaperBank, backdrops: Backdrops | None, coords: Coordinates, height: int,
+          width: int) -> np.ndarray:
+    """The float32 (height, width) paper the ink goes onto: flat level, a background image's texture, paper
+    texture, gradient, rules."""
     out = np.full((height, width), np.float32(p.background), np.float32)
+    if p.backdrop:
+        crop = backdrops.images[p.backdrop - 1][p.backdrop_row:p.backdrop_row + height,
+                                                 p.backdrop_col:p.backdrop_col + width]
+        out += np.float32(p.backdrop_amount) * (crop - np.float32(crop.mean()))
     if p.paper:
         out += np.float32(p.paper) * bank.window(p.paper_row, p.paper_col, height, width)
     if p.gradient:

@@ -9,7 +9,7 @@ import numpy as np
 
 from textsynth.augment import NoiseBank
 from textsynth.config import EFFECT_BOUNDS, EffectsConfig
-from textsynth.effects.background import Coordinates, PaperBank, paper
+from textsynth.effects.background import Backdrops, Coordinates, PaperBank, paper
 from textsynth.effects.clutter import NeighbourInk, add_clutter
 from textsynth.effects.light import apply_light, fading, ink_levels, tone_table
 from textsynth.effects.optics import apply_blurs, apply_resolution
@@ -18,7 +18,7 @@ from textsynth.record import EffectParams, SampleParams
 
 _NEUTRAL = tuple((f.name, f.default) for f in dataclasses.fields(EffectParams))
 # The record field whose non-neutral value says a sample got the effect of that config name.
-EFFECT_FIELDS = {name: "jpeg_quality" if name == "jpeg" else name for name in EFFECT_BOUNDS}
+EFFECT_FIELDS = {name: {"jpeg": "jpeg_quality"}.get(name, name) for name in EFFECT_BOUNDS}
 
 
 def has_effects(p: SampleParams) -> bool:
@@ -36,10 +36,11 @@ NEUTRAL_EFFECTS = dict(_NEUTRAL)  # record field -> its "off" value
 class Degrader:
     """Samples and applies the effects of one canvas size; the paper bank is made on first use."""
 
-    def __init__(self, width: int, height: int, seed: int):
+    def __init__(self, width: int, height: int, seed: int, backgrounds: str = ""):
         self.width, self.height, self.seed = width, height, seed
         self.coords = Coordinates(width, height)
         self._paper: PaperBank | None = None
+        self.backdrops = Backdrops(backgrounds, width, height) if backgrounds else None
 
     @property
     def paper_bank(self) -> PaperBank:
@@ -51,13 +52,14 @@ class Degrader:
         return PaperBank.shape_for(self.width, self.height)
 
     def sample(self, rng: np.random.Generator, cfg: EffectsConfig) -> EffectParams:
-        return sample_effects(rng, cfg, self.paper_shape(), (self.height, self.width))
+        shapes = self.backdrops.shapes if self.backdrops is not None else []
+        return sample_effects(rng, cfg, self.paper_shape(), (self.height, self.width), shapes)
 
     def compose(self, p: SampleParams, mask: np.ndarray, noise: NoiseBank, neighbour_ink: NeighbourInk) -> np.ndarray:
         """uint8 (height, width): paper, ink with its clutter, light, speckle noise, blur, tone, resolution."""
         height, width = self.height, self.width
         h, w = mask.shape
-        page = paper(p, self.paper_bank, self.coords, height, width)
+        page = paper(p, self.paper_bank, self.backdrops, self.coords, height, width)
         coverage = np.zeros((height, width), np.float32)
         coverage[p.y:p.y + h, p.x:p.x + w] = mask * np.float32(1 / 255)
         if p.neighbours or p.strike or p.specks:

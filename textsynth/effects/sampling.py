@@ -22,8 +22,9 @@ def _amount(rng: np.random.Generator, e: Effect) -> float:
 
 
 def sample_effects(rng: np.random.Generator, cfg: EffectsConfig, paper_shape: tuple[int, int],
-                   canvas: tuple[int, int]) -> EffectParams:
-    """Every effect's parameters for one sample; `paper_shape` is the paper bank's, `canvas` is (height, width)."""
+                   canvas: tuple[int, int], backdrops: list[tuple[int, int]]) -> EffectParams:
+    """Every effect's parameters for one sample; `paper_shape` is the paper bank's, `canvas` is (height, width),
+    `backdrops` the shapes of the --backgrounds images."""
     if not cfg.enabled:
         return NO_EFFECTS
     height, width = canvas
@@ -40,6 +41,12 @@ def sample_effects(rng: np.random.Generator, cfg: EffectsConfig, paper_shape: tu
         fx["curve_phase"] = as_f32(rng.uniform(0, 2 * np.pi))
     if _on(rng, cfg.elastic):
         fx["elastic"] = _amount(rng, cfg.elastic)
+    if backdrops and _on(rng, cfg.backdrop):
+        k = int(rng.integers(len(backdrops)))
+        fx["backdrop"] = k + 1
+        fx["backdrop_row"] = int(rng.integers(0, backdrops[k][0] - height + 1))
+        fx["backdrop_col"] = int(rng.integers(0, backdrops[k][1] - width + 1))
+        fx["backdrop_amount"] = _amount(rng, cfg.backdrop)
     if _on(rng, cfg.paper):
         fx["paper"] = _amount(rng, cfg.paper)
         fx["paper_row"] = int(rng.integers(0, paper_shape[0] - height + 1))

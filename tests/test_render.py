@@ -164,7 +164,7 @@ def test_n_accepts_scientific_and_underscored_counts(tmp_path, run_cli):
     (["--width", "8"], "width must be at least 16"),
     (["--height", "0"], "height must be at least 16"),
     (["--shard-size", "0"], "--shard-size must be positive"),
-    (["--workers", "0"], "workers must be auto or a positive whole number"),
+    (["--workers", "0"], "workers must be auto or a whole number in 1..1024"),
     (["--min-len", "9", "--max-len", "4"], "max-len (4) is below min-len (9)"),
     (["--fonts", "{empty}"], "holds no .ttf or .otf files"),
     (["--fonts", "{corrupt}"], "bad.ttf is not a readable TrueType/OpenType font"),

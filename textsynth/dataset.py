@@ -14,10 +14,11 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
-from textsynth.errors import TextsynthError
+from textsynth.errors import DatasetError, TextsynthError
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.record import SampleParams, params_from_columns
-from textsynth.shards import check_shard_layout, read_small_columns
+from textsynth.shard_safety import open_shard, read_images, shard_errors
+from textsynth.shards import read_small_columns
 
 BLOCK_SAMPLES = 512  # contiguous samples read at once when shuffling
 WINDOW_BLOCKS = 8  # blocks mixed together in memory (from all over the dataset)
@@ -53,9 +54,9 @@ def shard_path(root: Path, record: ShardRecord) -> Path:
     path = root / record.file
     real = path.resolve()
     if real.parent != root.resolve():
-        raise TextsynthError(f"shard {record.file!r} leads outside the dataset folder ({real})")
+        raise DatasetError(f"shard {record.file!r} leads outside the dataset folder ({real})")
     if not real.is_file():
-        raise TextsynthError(f"shard {record.file} listed in the manifest is missing from {root}")
+        raise DatasetError(f"shard {record.file} listed in the manifest is missing from {root} (or is not a file)")
     return real
 
 
@@ -126,22 +127,42 @@ class Dataset:
             with self._lock:
                 f = self._files.get(record.file)
                 if f is None:
-                    f = h5py.File(shard_path(self.root, record), "r")
-                    check_shard_layout(f, record, self.manifest)
+                    f = open_shard(shard_path(self.root, record), record, self.manifest)
                     self._files[record.file] = f
         return f
 
     def _small_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
-        """A shard's labels, lengths, texts and params, read once (under 1 KB per sample)."""
+        """A shard's labels, lengths, texts and params, read once (under 1 KB per sample) and checked."""
         cols = self._columns.get(record.file)
         if cols is None:
             f = self._file(record)
             with self._lock:
                 cols = self._columns.get(record.file)
-                if cols is not None:
-                    return cols
-                cols = self._columns[record.file] = read_small_columns(f)
+                if cols is None:
+                    cols = self._columns[record.file] = self._read_columns(f, record)
         return cols
+
+    def shard_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
+        """A shard's checked small columns, read without keeping them (for passes over a whole dataset)."""
+        cols = self._columns.get(record.file)
+        if cols is None:
+            f = self._file(record)
+            with self._lock:
+                cols = self._read_columns(f, record)
+        return cols
+
+    def _read_columns(self, f: h5py.File, record: ShardRecord) -> dict[str, np.ndarray]:
+        with shard_errors(record.file):
+            cols = read_small_columns(f)
+        check_columns(cols, record, len(self.charset), self.max_len)
+        return cols
+
+    def _images(self, record: ShardRecord, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Images [start, stop) of a shard (shard-local), read with the bounds of `shard_safety.read_images`."""
+        if out is None:
+            out = np.empty((stop - start, self.height, self.width), np.uint8)
+        read_images(self._file(record)["images"], start, stop, out, record.file)
+        return out
 
     # -- random access ------------------------------------------------------------------------------
 
@@ -158,9 +179,9 @@ class Dataset:
     def __getitem__(self, i: int) -> Sample:
         seg, j = self._locate(int(i))
         cols = self._small_columns(seg.shard)
-        image = self._file(seg.shard)["images"][j]
+        image = self._images(seg.shard, j, j + 1)[0]
         length = int(cols["label_length"][j])
-        text = cols["text"][j].decode("utf-8")
+        text = cols["text"][j].decode("utf-8")  # checked when the columns were loaded
         params = params_from_columns(cols, j, text, prefix="params/")
         return Sample(index=params.index, image=image, labels=cols["labels"][j, :length].copy(), text=text,
                       params=params)
@@ -246,8 +267,7 @@ class Dataset:
         o = 0
         for k, a, b in window:
             record = self.segments[k].shard
-            dset = self._file(record)["images"]
-            dset.read_direct(images, np.s_[a:b], np.s_[o:o + b - a])
+            self._images(record, a, b, images[o:o + b - a])
             cols = self._small_columns(record)
             labels[o:o + b - a] = cols["labels"][a:b]
             lengths[o:o + b - a] = cols["label_length"][a:b]
@@ -299,6 +319,40 @@ class Dataset:
         return TorchBatches(self, batch_size, shuffle, seed, drop_remainder)
 
 
+def label_problem(labels: np.ndarray, lengths: np.ndarray, symbols: int) -> tuple[int, str] | None:
+    """The first row whose label ids or length are invalid (ids outside 0..symbols-1, the blank included;
+    a length outside 1..label width; padding other than -1), with what is wrong; None when all are valid."""
+    width = labels.shape[1]
+    bad = np.flatnonzero((lengths < 1) | (lengths > width))
+    if bad.size:
+        return int(bad[0]), f"label_length {int(lengths[bad[0]])} is outside 1..{width}"
+    valid = np.arange(width)[None, :] < lengths[:, None]
+    wrong = np.where(valid, (labels < 0) | (labels >= symbols), labels != -1)
+    rows = np.flatnonzero(wrong.any(axis=1))
+    if rows.size:
+        row = int(rows[0])
+        col = int(np.flatnonzero(wrong[row])[0])
+        if valid[row, col]:
+            return row, f"label id {int(labels[row, col])} is outside 0..{symbols - 1}"
+        return row, f"label padding is {int(labels[row, col])}, not -1"
+    return None
+
+
+def check_columns(cols: dict[str, np.ndarray], record: ShardRecord, symbols: int, max_len: int) -> None:
+    """Refuse a shard whose labels or texts are invalid, naming the shard and the first bad sample: a trainer
+    is never fed an out-of-range id, the blank or a bad length."""
+    problem = label_problem(cols["labels"], cols["label_length"], symbols)
+    if problem is not None:
+        row, why = problem
+        raise DatasetError(f"shard {record.file}: sample {record.first + row}: {why} (run textsynth verify)")
+    for row, raw in enumerate(cols["text"]):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DatasetError(f"shard {record.file}: sample {record.first + row}: text is not valid UTF-8 "
+                               "(run textsynth verify)") from None
+
+
 def _sequential_windows(segments: Sequence[Segment], batch_size: int, size: int) -> list[Window]:
     """Windows in sample order, each a multiple of the batch size (reads may span shards)."""
     size = size - size % batch_size
@@ -323,6 +377,8 @@ def _sequential_windows(segments: Sequence[Segment], batch_size: int, size: int)
 def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:
     """Open a dataset folder written by `textsynth render`. Nothing is read until asked for."""
     root = Path(path)
+    if str(path) == "":
+        raise TextsynthError("dataset folder is an empty path")
     if not root.is_dir():
         raise TextsynthError(f"dataset folder {root} does not exist")
     manifest = Manifest.read(root)

@@ -1,4 +1,5 @@
-"""Shard storage: the HDF5 layout of one shard, written crash-safely (temp name, fsync, rename)."""
+"""Shard storage: the HDF5 layout of one shard, written crash-safely (temp name, fsync, rename).
+The checks that make a shard safe to read live in `shard_safety`."""
 
 from __future__ import annotations
 
@@ -7,17 +8,12 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
 
-from textsynth.errors import TextsynthError
 from textsynth.fileio import commit_file, file_sha256
 from textsynth.record import PARAM_DTYPES, SampleParams, params_to_columns
-
-if TYPE_CHECKING:
-    from textsynth.manifest import Manifest, ShardRecord
 
 FORMAT_NAME = "textsynth"
 FORMAT_VERSION = 1
@@ -159,29 +155,9 @@ class ShardWriter:
             self.abort()
 
 
-def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) -> None:
-    """Shapes and types of an opened shard against the manifest, before anything is read."""
-    n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
-    expected = {"images": ((n, h, w), np.uint8), "labels": ((n, L), np.int32),
-                "label_length": ((n,), np.int32)}
-    expected.update({f"params/{k}": ((n,), dt) for k, dt in PARAM_DTYPES.items()})
-    for name, (shape, dtype) in expected.items():
-        if name not in f or not isinstance(f[name], h5py.Dataset):
-            raise TextsynthError(f"shard {record.file}: dataset {name!r} is missing")
-        d = f[name]
-        if d.shape != shape or d.dtype != np.dtype(dtype):
-            raise TextsynthError(f"shard {record.file}: {name} is {d.dtype} {d.shape}, the manifest implies "
-                                 f"{np.dtype(dtype)} {shape}")
-    text = f.get("text")
-    text_ok = isinstance(text, h5py.Dataset) and text.shape == (n,) and text.dtype.kind == "S"
-    if not text_ok or text.dtype.itemsize > 4 * L:
-        raise TextsynthError(f"shard {record.file}: text must be ({n},) fixed-length strings of <= {4 * L} bytes")
-    if f.attrs.get("format_version") != FORMAT_VERSION:
-        raise TextsynthError(f"shard {record.file}: format_version is {f.attrs.get('format_version')!r}")
-
-
 def read_small_columns(f: h5py.File) -> dict[str, np.ndarray]:
-    """A checked shard's per-sample columns except the images: labels, label_length, text, params/<field>."""
+    """A checked shard's (`shard_safety.check_shard`) per-sample columns except the images: labels,
+    label_length, text, params/<field>."""
     cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
     cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_DTYPES})
     cols["text"] = f["text"][:]

@@ -207,7 +207,7 @@ def test_not_enough_disk_space_is_refused_with_the_estimate(tmp_path, monkeypatc
 
     usage = real_shutil.disk_usage(tmp_path)
     monkeypatch.setattr("textsynth.pipeline.shutil.disk_usage", lambda p: usage._replace(free=1000))
-    with pytest.raises(TextsynthError, match=r"needs about 1\.2 MB, 1\.0 KB is free"):
+    with pytest.raises(TextsynthError, match=r"needs about 2\.2 MB, 1\.0 KB is free"):
         render(small_config(), tmp_path / "full", progress=False)
     assert not (tmp_path / "full").exists()
 

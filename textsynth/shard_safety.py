@@ -25,7 +25,7 @@ ALLOWED_FILTERS = {h5z.FILTER_DEFLATE: "gzip (deflate)"}
 # zlib cannot compress more than ~1032:1; compressed images claiming more are a decompression bomb.
 MAX_DEFLATE_RATIO = 1100
 _LAYOUTS = {h5d.CONTIGUOUS: "contiguous", h5d.CHUNKED: "chunked", h5d.COMPACT: "compact", h5d.VIRTUAL: "virtual"}
-_LINKS = {h5l.TYPE_HARD: "hard link", h5l.TYPE_SOFT: "soft link", h5l.TYPE_EXTERNAL: "external link"}
+_LINKS = {h5l.TYPE_HARD: "a hard link", h5l.TYPE_SOFT: "a soft link", h5l.TYPE_EXTERNAL: "an external link"}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -62,7 +62,7 @@ def _hard_link(group: h5py.h5g.GroupID, name: str, shard: str, path: str) -> Non
         raise DatasetError(f"shard {shard}: {path!r} is missing")
     kind = group.links.get_info(name.encode()).type
     if kind != h5l.TYPE_HARD:
-        raise DatasetError(f"shard {shard}: {path!r} is a {_LINKS.get(kind, f'user-defined link (class {kind})')}; "
+        raise DatasetError(f"shard {shard}: {path!r} is {_LINKS.get(kind, f'a user-defined link (class {kind})')}; "
                            "the format only allows objects stored in the shard itself")
 
 
@@ -121,10 +121,33 @@ def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], 
     chunk_bytes = math.prod(chunks) * dtype.itemsize
     if not filters and stored != wanted * chunk_bytes:
         raise DatasetError(f"shard {shard}: {path} declares {wanted * chunk_bytes} bytes but stores {stored}")
-    if filters and stored * MAX_DEFLATE_RATIO < wanted * chunk_bytes:
-        raise DatasetError(f"shard {shard}: {path} stores {stored} compressed bytes for {wanted * chunk_bytes}: "
-                           "a decompression bomb")
+    if filters:
+        if stored * MAX_DEFLATE_RATIO < wanted * chunk_bytes:
+            raise DatasetError(f"shard {shard}: {path} stores {stored} compressed bytes for {wanted * chunk_bytes}: "
+                               "a decompression bomb")
+        largest = max_compressed_chunk(chunk_bytes)
+        for first, size in _chunk_sizes(dsid):
+            if size > largest:
+                raise DatasetError(f"shard {shard}: {path} chunk at sample {first} stores {size} compressed bytes "
+                                   f"for {chunk_bytes}: a decompression bomb")
     return stored
+
+
+def max_compressed_chunk(chunk_bytes: int) -> int:
+    """The most bytes gzip can turn a chunk into (incompressible data grows a little); more is a bomb."""
+    return chunk_bytes + chunk_bytes // 256 + 1024
+
+
+def _chunk_sizes(dsid: h5py.h5d.DatasetID) -> list[tuple[int, int]]:
+    """(first sample, stored bytes) of every chunk, read from the chunk index only (linear in the chunk count)."""
+    out: list[tuple[int, int]] = []
+    try:
+        dsid.chunk_iter(lambda info: out.append((info.chunk_offset[0], info.size)))
+    except AttributeError:  # HDF5 < 1.14: one lookup per chunk
+        for k in range(dsid.get_num_chunks()):
+            info = dsid.get_chunk_info(k)
+            out.append((info.chunk_offset[0], info.size))
+    return out
 
 
 def _check_format_version(f: h5py.File, shard: str) -> None:

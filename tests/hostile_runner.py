@@ -62,6 +62,17 @@ def run_case(root: str, scratch: Path) -> dict:
     return results
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM starts afresh at exec; ru_maxrss would include the parent's)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> int:
     cases = json.loads(Path(sys.argv[1]).read_text())
     scratch = Path(tempfile.mkdtemp())
@@ -69,7 +80,7 @@ def main() -> int:
     for name, root in cases:
         print(f"case {name}", flush=True)  # the last line printed names the case if a read blocks
         results[name] = run_case(root, scratch)
-    results["_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results["_peak_rss_mb"] = _peak_rss_mb()
     Path(sys.argv[2]).write_text(json.dumps(results, default=str))
     return 0
 

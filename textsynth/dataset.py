@@ -73,6 +73,7 @@ class Dataset:
         self.segments = [s for s in segments if len(s) > 0]
         self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
         self._files: dict[str, h5py.File] = {}
+        self._image_sets: dict[str, h5py.Dataset] = {}  # each open shard's `images`, looked up once
         self._columns: dict[str, dict[str, np.ndarray]] = {}
         self._pid = os.getpid()
         self._lock = threading.Lock()  # tf.data reads windows from several threads
@@ -99,7 +100,7 @@ class Dataset:
     def __getstate__(self) -> dict:
         # h5py handles must never cross processes: each process opens its own.
         state = self.__dict__.copy()
-        state["_files"], state["_columns"] = {}, {}
+        state["_files"], state["_columns"], state["_image_sets"] = {}, {}, {}
         del state["_lock"]
         return state
 
@@ -111,6 +112,7 @@ class Dataset:
         for f in self._files.values():
             f.close()
         self._files.clear()
+        self._image_sets.clear()
 
     def __enter__(self) -> Dataset:
         return self
@@ -120,7 +122,7 @@ class Dataset:
 
     def _file(self, record: ShardRecord) -> h5py.File:
         if self._pid != os.getpid():  # forked: drop the parent's handles
-            self._files, self._columns, self._pid = {}, {}, os.getpid()
+            self._files, self._columns, self._image_sets, self._pid = {}, {}, {}, os.getpid()
             self._lock = threading.Lock()
         f = self._files.get(record.file)
         if f is None:
@@ -128,6 +130,7 @@ class Dataset:
                 f = self._files.get(record.file)
                 if f is None:
                     f = open_shard(shard_path(self.root, record), record, self.manifest)
+                    self._image_sets[record.file] = f["images"]
                     self._files[record.file] = f
         return f
 
@@ -159,10 +162,8 @@ class Dataset:
 
     def _images(self, record: ShardRecord, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         """Images [start, stop) of a shard (shard-local), read with the bounds of `shard_safety.read_images`."""
-        if out is None:
-            out = np.empty((stop - start, self.height, self.width), np.uint8)
-        read_images(self._file(record)["images"], start, stop, out, record.file)
-        return out
+        self._file(record)
+        return read_images(self._image_sets[record.file], start, stop, out, record.file)
 
     # -- random access ------------------------------------------------------------------------------
 

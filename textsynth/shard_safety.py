@@ -218,18 +218,23 @@ def _chunk_array(dset: h5py.Dataset, first: int, shard: str) -> np.ndarray:
     return np.frombuffer(data, np.uint8).reshape(chunks)
 
 
-def read_images(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray, shard: str) -> None:
-    """Rows [start, stop) of a checked `images` dataset into `out`. Uncompressed data is read by HDF5 (it reads
-    exactly the declared bytes); gzip chunks are inflated here with a bound, never by HDF5's unbounded filter."""
+def read_images(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray | None, shard: str) -> np.ndarray:
+    """Rows [start, stop) of a checked `images` dataset (into `out` when given). Uncompressed data is read by HDF5
+    (it reads exactly the declared bytes); gzip chunks are inflated here with a bound, never by HDF5's filter."""
     with shard_errors(shard):
-        if dset.id.get_create_plist().get_nfilters() == 0:
+        if dset.compression is None:  # a checked shard has gzip or no filter at all
+            if out is None:
+                return dset[start:stop]
             dset.read_direct(out, np.s_[start:stop], np.s_[0:stop - start])
-            return
+            return out
+        if out is None:
+            out = np.empty((stop - start, *dset.shape[1:]), np.uint8)
         k = dset.chunks[0]
         for first in range(start - start % k, stop, k):
             chunk = _chunk_array(dset, first, shard)
             a, b = max(start, first), min(stop, first + k)
             out[a - start:b - start] = chunk[a - first:b - first]
+        return out
 
 
 def check_image_chunks(dset: h5py.Dataset, shard: str) -> None:

@@ -479,7 +479,7 @@ def test_a_foreign_file_still_blocks_a_render(tmp_path):
         render(tiny_config(), out, progress=False)
 
 
-def _render_limited(out: Path, limit: int, *, no_reserve: bool) -> subprocess.CompletedProcess:
+def _render_limited(out: Path, limit: int, *, no_reserve: bool = False, workers: int = 1):
     """`textsynth render` with a file size limit (SIGXFSZ ignored, so writes fail with EFBIG like a full disk).
     no_reserve: as on a file system without fallocate, HDF5 itself meets the limit mid-shard."""
     code = ("import resource, signal, sys\n"
@@ -487,29 +487,56 @@ def _render_limited(out: Path, limit: int, *, no_reserve: bool) -> subprocess.Co
             f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
             + ("import textsynth.shards as s; s.reserve_space = lambda path, n: None\n" if no_reserve else "")
             + "from textsynth.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    args = ["render", "--n", "300", "--shard-size", "100", "--width", "128", "--height", "32", "--workers", "1",
-            "--seed", "5", "--quiet", "--out", str(out)]
+    args = ["render", "--n", "300", "--shard-size", "100", "--width", "128", "--height", "32", "--workers",
+            str(workers), "--seed", "5", "--quiet", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_disk_full_is_one_line_and_the_render_resumes_identically(tmp_path):
+def _assert_write_failure(done: subprocess.CompletedProcess, shard: str) -> None:
+    assert done.returncode == 1, (done.returncode, done.stderr)  # not 139: HDF5 never crashes
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write {shard}" in done.stderr and "run the same command again" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def whole_render(tmp_path_factory):
     if not hasattr(signal, "SIGXFSZ"):
         pytest.skip("no RLIMIT_FSIZE/SIGXFSZ on this platform: cannot simulate a full disk")
-    whole = tmp_path / "whole"
-    reference = _render_limited(whole, resource.RLIM_INFINITY, no_reserve=False)
-    assert reference.returncode == 0, reference.stderr
-    for no_reserve in (False, True):
-        out = tmp_path / f"full-{no_reserve}"
-        done = _render_limited(out, 300_000, no_reserve=no_reserve)
-        assert done.returncode == 1, (done.returncode, done.stderr)  # not 139: HDF5 never crashes
-        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
-        assert "cannot write shard-00000.h5" in done.stderr and "run the same command again" in done.stderr
-        assert not list(out.glob("*.partial")) if out.exists() else True
-        again = _render_limited(out, resource.RLIM_INFINITY, no_reserve=False)
-        assert again.returncode == 0, again.stderr
-        for shard in sorted(whole.glob("shard-*.h5")):
-            assert file_sha256(out / shard.name) == file_sha256(shard)
+    whole = tmp_path_factory.mktemp("whole") / "ds"
+    done = _render_limited(whole, resource.RLIM_INFINITY)
+    assert done.returncode == 0, done.stderr
+    return whole
+
+
+def _same_shards(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in a.glob("shard-*.h5"))
+    assert names == sorted(p.name for p in b.glob("shard-*.h5")) and len(names) == 3
+    for name in names:
+        assert file_sha256(a / name) == file_sha256(b / name)
+
+
+@pytest.mark.parametrize("no_reserve, workers", [(False, 1), (False, 2), (True, 1)])
+def test_disk_full_is_one_line_and_the_render_resumes_identically(whole_render, tmp_path, no_reserve, workers):
+    out = tmp_path / "full"
+    _assert_write_failure(_render_limited(out, 300_000, no_reserve=no_reserve, workers=workers), "shard-0000")
+    assert not out.exists() or not list(out.glob("*.partial"))
+    again = _render_limited(out, resource.RLIM_INFINITY)
+    assert again.returncode == 0, again.stderr
+    _same_shards(whole_render, out)
+
+
+def test_disk_full_during_a_resume_keeps_the_finished_shards(whole_render, tmp_path):
+    out = tmp_path / "resume"
+    shutil.copytree(whole_render, out)
+    victim = out / "shard-00001.h5"
+    victim.write_bytes(victim.read_bytes()[:1000])  # damaged: rendered again on resume
+    _assert_write_failure(_render_limited(out, 300_000), "shard-00001.h5")
+    listed = [s["file"] for s in json.loads((out / MANIFEST_NAME).read_text())["shards"]]
+    assert listed == ["shard-00000.h5", "shard-00002.h5"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("shard")) == listed
+    assert _render_limited(out, resource.RLIM_INFINITY).returncode == 0
+    _same_shards(whole_render, out)
 
 
 def test_size_estimate_is_an_upper_bound(tmp_path):

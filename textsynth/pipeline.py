@@ -297,7 +297,9 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     redraws = manifest.text_source.setdefault("redrawn_not_fitting", {})
     done: dict[int, ShardRecord] = {}
     if reuse is not None:
-        redraws.update(reuse.text_source.get("redrawn_not_fitting", {}))
+        earlier = reuse.text_source.get("redrawn_not_fitting")
+        if isinstance(earlier, dict):  # only well-formed counts are carried over
+            redraws.update({k: v for k, v in earlier.items() if isinstance(v, int) and not isinstance(v, bool)})
         done = _intact_shards(out, reuse, workers)
     size = config.output.shard_size
     missing = [i for i in range(manifest.shard_count) if i not in done]  # O(shards): n is never enumerated

@@ -332,13 +332,14 @@ def test_huge_charset_is_checked_in_linear_time():
 # -- fuzz ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def fuzz_base(tmp_path_factory):
+@pytest.fixture(scope="module", params=["gzip", "none"])
+def fuzz_base(tmp_path_factory, request):
+    """One shard of 6 samples (16x16): mostly metadata, so most flips hit HDF5 structures."""
     out = tmp_path_factory.mktemp("fuzz") / "ds"
     cfg = small_config(n=6, output__shard_size=6)
     cfg.canvas.width, cfg.canvas.height = 16, 16
     cfg.text.min_len, cfg.text.max_len = 1, 2
-    cfg.output.compression = "gzip"
+    cfg.output.compression = request.param
     render(cfg, out, progress=False)
     return out
 
@@ -355,7 +356,7 @@ def _exercise(root: Path, scratch: Path) -> None:
 
 
 def test_bit_flip_fuzz_raises_only_textsynth_errors(fuzz_base, tmp_path):
-    """A few hundred shards with 1-8 random bytes flipped (manifest resealed): only TextsynthError escapes."""
+    """200 shards per compression with 1-8 random bits flipped (manifest resealed): only TextsynthError escapes."""
     rng = random.Random(13)
     root = tmp_path / "ds"
     shutil.copytree(fuzz_base, root)
@@ -363,7 +364,7 @@ def test_bit_flip_fuzz_raises_only_textsynth_errors(fuzz_base, tmp_path):
     pristine = shard.read_bytes()
     manifest = (root / MANIFEST_NAME).read_text()
     outcomes = {"ok": 0, "refused": 0}
-    for trial in range(300):
+    for trial in range(200):
         data = bytearray(pristine)
         for _ in range(rng.randint(1, 8)):
             data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
@@ -378,7 +379,7 @@ def test_bit_flip_fuzz_raises_only_textsynth_errors(fuzz_base, tmp_path):
             assert "\n" not in str(exc)
             outcomes["refused"] += 1
         shutil.rmtree(scratch, ignore_errors=True)
-    assert outcomes["refused"] > 0 and sum(outcomes.values()) == 300
+    assert outcomes["refused"] > 20 and sum(outcomes.values()) == 200, outcomes
 
 
 def test_damaged_shard_from_the_issue_is_one_line(tiny, tmp_path, run_cli):
@@ -469,6 +470,28 @@ def test_leftovers_of_a_killed_first_write_do_not_block_the_rerun(tmp_path, left
     (out / leftover).write_text("{")  # what a kill during the very first manifest write leaves
     render(tiny_config(), out, progress=False)
     assert open_dataset(out) is not None and not (out / leftover).exists()
+
+
+def test_kill_during_the_first_manifest_write_then_rerun(tmp_path):
+    """The process dies (os._exit, like SIGKILL) right after writing .manifest.json.tmp, before the rename."""
+    out = tmp_path / "ds"
+    code = ("import os, sys\n"
+            "import textsynth.fileio as fio\n"
+            "def dying(path, text):\n"
+            "    fio.temp_path(path).write_text(text[: len(text) // 2])\n"
+            "    os._exit(137)\n"
+            "fio.atomic_write_text = dying\n"
+            "import textsynth.manifest as m; m.atomic_write_text = dying\n"
+            "from textsynth.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    args = ["render", "--n", "8", "--shard-size", "4", "--width", "48", "--height", "16", "--min-len", "2",
+            "--max-len", "4", "--workers", "1", "--quiet", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    killed = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
+    assert killed.returncode == 137 and [p.name for p in out.iterdir()] == [".manifest.json.tmp"]
+    rerun = subprocess.run([sys.executable, "-m", "textsynth", *args], capture_output=True, text=True, env=env,
+                           timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(open_dataset(out)) == 8 and not (out / ".manifest.json.tmp").exists()
 
 
 def test_a_foreign_file_still_blocks_a_render(tmp_path):

@@ -159,7 +159,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"BAD {report.file}: {problem}")
     if bad:
-        print(f"{len(bad)} of {manifest.shard_count} shards have problems")
+        print(f"{sum(r.shards for r in bad)} of {manifest.shard_count} shards have problems")
         return 1
     print(f"ok: {manifest.n:,} samples in {len(manifest.shards)} shards match the manifest")
     return 0

@@ -88,6 +88,8 @@ def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: C
 
 def verify_dataset(root: str | Path) -> tuple[Manifest, list[ShardReport]]:
     """Check every shard against the manifest; returns the reports of the shards with problems."""
+    if str(root).strip() == "":
+        raise TextsynthError("dataset folder is an empty path")
     root = Path(root)
     manifest = Manifest.read(root)
     charset = Charset(manifest.charset)

@@ -58,7 +58,10 @@ def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
         raise TextsynthError("LMDB export needs the lmdb package: pip install 'textsynth[lmdb]'") from None
     out = _prepare_out(out)
     map_size = max(1 << 30, len(ds) * (ds.width * ds.height * 2 + 4096))
-    env = lmdb.open(str(out), map_size=map_size)
+    try:
+        env = lmdb.open(str(out), map_size=map_size)
+    except lmdb.Error as exc:
+        raise TextsynthError(f"cannot create the LMDB database in {out}: {exc}") from None
     try:
         txn = env.begin(write=True)
         for position, image, text in _samples(ds, progress):

@@ -230,7 +230,7 @@ def test_symlinked_shard_leading_outside_is_refused(copy_of, tmp_path):
 
 
 def test_shard_whose_arrays_disagree_with_the_manifest_is_refused_before_reading(copy_of):
-    edit_manifest(copy_of, lambda d: d.update(height=4096))
+    edit_manifest(copy_of, lambda d: (d.update(height=1024), d["config"]["canvas"].update(height=1024)))
     ds = open_dataset(copy_of)
     with pytest.raises(TextsynthError, match="images is uint8 .* the manifest implies"):
         ds[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import string
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -29,7 +30,7 @@ class Charset:
         bad = [s for s in symbols if len(s) != 1]
         if bad:
             raise TextsynthError(f"charset symbols must be single characters, got {bad[:5]!r}")
-        dupes = sorted({s for s in symbols if symbols.count(s) > 1})
+        dupes = sorted(s for s, k in Counter(symbols).items() if k > 1)  # linear: charsets can be huge
         if dupes:
             raise TextsynthError(f"charset has duplicate symbols: {describe_chars(dupes)}")
         controls = [s for s in symbols if unicodedata.category(s).startswith("C")]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shlex
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from textsynth.config import RenderConfig, parse_count, read_toml
@@ -79,9 +82,16 @@ def _add_render_flags(p: argparse.ArgumentParser, only: Sequence[str] | None = N
             p.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
 
 
+def _check_out(args: argparse.Namespace) -> None:
+    out = getattr(args, "out", None)
+    if out is not None and not out.strip():
+        raise TextsynthError("--out is an empty path; name the output explicitly")
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from textsynth.pipeline import render
 
+    _check_out(args)
     if args.scheduler and args.backend is None:
         args.backend = "dask"  # naming a scheduler means rendering on it
     config = _config_from_args(args)
@@ -123,11 +133,13 @@ def cmd_fonts(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from textsynth.effects.compose import active_effects
     from textsynth.generator import SampleGenerator
-    from textsynth.preview import save_sheet
+    from textsynth.preview import check_sheet, save_sheet
 
+    _check_out(args)
     config = _config_from_args(args)
-    gen = SampleGenerator(config)
     count = parse_count(args.count, "--n")
+    check_sheet(count, config.canvas.height, config.canvas.width)
+    gen = SampleGenerator(config)
     samples = [gen.sample(i) for i in range(count)]
     notes = [" ".join([f"{gen.fontset.fonts[p.font_id].name} {p.font_size}px {p.angle:+.1f}°"]
                       + (["mirror"] if p.mirror else []) + (["upside-down"] if p.upside_down else [])
@@ -157,7 +169,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"BAD {report.file}: {problem}")
     if bad:
-        print(f"{len(bad)} of {manifest.shard_count} shards have problems")
+        print(f"{sum(r.shards for r in bad)} of {manifest.shard_count} shards have problems")
         return 1
     print(f"ok: {manifest.n:,} samples in {len(manifest.shards)} shards match the manifest")
     return 0
@@ -167,10 +179,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
     import numpy as np
 
     from textsynth.dataset import open_dataset
-    from textsynth.preview import save_sheet
+    from textsynth.preview import check_sheet, save_sheet
 
+    _check_out(args)
     ds = open_dataset(args.dataset, allow_incomplete=True)
     count = min(parse_count(args.count, "--n"), len(ds))
+    check_sheet(count, ds.height, ds.width)
     if args.random:
         picks = np.sort(np.random.default_rng(args.seed).choice(len(ds), count, replace=False))
     else:
@@ -188,6 +202,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from textsynth.dataset import open_dataset
     from textsynth.export import export_folder, export_lmdb
 
+    _check_out(args)
     ds = open_dataset(args.dataset)
     export = export_lmdb if args.format == "lmdb" else export_folder
     count = export(ds, args.out, progress=not args.quiet)
@@ -197,6 +212,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="textsynth", description="Synthetic text-line images for OCR, as sharded HDF5.")
+    add_debug_flag(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("render", help="render a dataset of N samples into sharded HDF5")
@@ -252,22 +268,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_debug_flag(parser: argparse.ArgumentParser) -> None:
+    """`--debug` (accepted anywhere on the command line): show the traceback of an error."""
+    with contextlib.suppress(argparse.ArgumentError):
+        parser.add_argument("--debug", action="store_true",
+                            help="on an error, print the traceback too (accepted anywhere on the command line)")
+
+
+def _failure(exc: BaseException, interrupted: str) -> tuple[int, str]:
+    """(exit status, one-line message) of an error: 2 for bad input, 1 for a damaged dataset or a failure."""
+    if isinstance(exc, TextsynthError):
+        return exc.exit_code, f"error: {' '.join(str(exc).split())}"
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, f"interrupted; {interrupted}"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return 1, f"error: {exc.strerror or exc}{where}"
+    if isinstance(exc, MemoryError):
+        return 1, "error: out of memory"
+    detail = " ".join(str(exc).split())[:300]
+    return 1, f"internal error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)"
+
+
 def run_command(parser: argparse.ArgumentParser, argv: Sequence[str], name: str, interrupted: str) -> int:
-    """Parse and run a command; user errors become one line on stderr and an exit status, never a traceback."""
+    """Parse and run a command; every failure becomes one line on stderr naming what failed and an exit status
+    (2: bad input, 1: a damaged dataset or another failure, 130: interrupted). `--debug`, anywhere before
+    `--`, adds the traceback."""
+    argv = list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:cut]
+    argv = [a for a in argv[:cut] if a != "--debug"] + argv[cut:]
+    add_debug_flag(parser)
     try:
         args = parser.parse_args(argv)
         args.argv = list(argv)
         return args.func(args)
-    except TextsynthError as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted; {interrupted}", file=sys.stderr)
-        return 130
-    except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"{name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
+    except (Exception, KeyboardInterrupt) as exc:
+        code, message = _failure(exc, interrupted)
+        if debug:
+            traceback.print_exc()
+        print(f"{name}: {message}", file=sys.stderr)
+        shards = sys.modules.get("textsynth.shards")
+        if shards is not None and shards.hdf5_poisoned():  # freeing HDF5's broken handles would crash
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

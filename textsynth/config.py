@@ -5,14 +5,36 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 from textsynth.errors import TextsynthError
 from textsynth.presets import PRESETS, preset_names
+from textsynth.record import PARAM_DTYPES
+
+# Upper bounds of a render, and so of any dataset a reader accepts (FORMAT.md lists them).
+MAX_SAMPLES = 10**9
+MAX_SHARDS = 100_000
+MAX_WIDTH, MAX_HEIGHT = 8192, 1024
+MAX_LABEL_LEN = 1000
+MAX_WORKERS = 1024
+# The small columns of one shard (labels, label_length, text, params) are read whole: bound their size.
+MAX_SHARD_COLUMN_BYTES = 512 * 2**20
+
+
+def column_bytes_per_sample(max_len: int) -> int:
+    """Upper bound of one sample's small columns: labels, label_length, text (<= 4 bytes a symbol), params."""
+    return 8 * max_len + 4 + sum(np.dtype(d).itemsize for d in PARAM_DTYPES.values())
+
+
+def max_shard_size(max_len: int) -> int:
+    """The most samples a shard may hold with this label width (its small columns stay under the bound)."""
+    return MAX_SHARD_COLUMN_BYTES // column_bytes_per_sample(max_len)
 
 
 @dataclass
@@ -152,41 +174,52 @@ class RenderConfig:
 
     def workers_count(self, available: int) -> int:
         w = self.output.workers
-        return max(1, available) if w == "auto" else int(w)
+        return max(1, available) if w == "auto" else int(w)  # validate() allows ASCII digits only
 
     def validate(self) -> None:
         """Raise a one-line error naming the first setting that makes no sense."""
         c, t, f, a, o = self.canvas, self.text, self.fonts, self.augment, self.output
+        # Each check is a thunk run in order: later ones may rely on earlier ones (types, ranges).
         checks = [
-            (self.n >= 1, f"n must be a positive whole number, got {self.n}"),
-            (0 <= self.seed < 2**63, f"seed must be in [0, 2^63), got {self.seed}"),
-            (c.width >= 16, f"width must be at least 16 pixels, got {c.width}"),
-            (c.height >= 16, f"height must be at least 16 pixels, got {c.height}"),
-            (c.width <= 8192 and c.height <= 1024, f"canvas {c.width}x{c.height} is larger than 8192x1024"),
-            (0 <= c.margin < min(c.width, c.height) // 4, f"margin {c.margin} does not fit the canvas"),
-            (t.min_len >= 1, f"min-len must be at least 1, got {t.min_len}"),
-            (t.max_len >= t.min_len, f"max-len ({t.max_len}) is below min-len ({t.min_len})"),
-            (t.max_len <= 1000, f"max-len must be at most 1000, got {t.max_len}"),
-            (0 < f.min_size <= f.max_size <= 1.0, "font sizes must satisfy 0 < min_size <= max_size <= 1 "
+            (lambda: 1 <= self.n <= MAX_SAMPLES, f"n must be a whole number in 1..{MAX_SAMPLES:,}, got {self.n}"),
+            (lambda: 0 <= self.seed < 2**63, f"seed must be in [0, 2^63), got {self.seed}"),
+            (lambda: c.width >= 16, f"width must be at least 16 pixels, got {c.width}"),
+            (lambda: c.height >= 16, f"height must be at least 16 pixels, got {c.height}"),
+            (lambda: c.width <= MAX_WIDTH and c.height <= MAX_HEIGHT,
+             f"canvas {c.width}x{c.height} is larger than {MAX_WIDTH}x{MAX_HEIGHT}"),
+            (lambda: 0 <= c.margin < min(c.width, c.height) // 4, f"margin {c.margin} does not fit the canvas"),
+            (lambda: t.min_len >= 1, f"min-len must be at least 1, got {t.min_len}"),
+            (lambda: t.max_len >= t.min_len, f"max-len ({t.max_len}) is below min-len ({t.min_len})"),
+            (lambda: t.max_len <= MAX_LABEL_LEN, f"max-len must be at most {MAX_LABEL_LEN}, got {t.max_len}"),
+            (lambda: 0 < f.min_size <= f.max_size <= 1.0, "font sizes must satisfy 0 < min_size <= max_size <= 1 "
              f"(fractions of the height), got {f.min_size}, {f.max_size}"),
-            (round(f.min_size * c.height) >= 6, f"min font size {f.min_size} x height {c.height} is under 6 pixels"),
-            (0 <= a.max_angle <= 45, f"max-angle must be in [0, 45] degrees, got {a.max_angle}"),
-            (0 <= a.mirror <= 1, f"mirror must be a probability in [0, 1], got {a.mirror}"),
-            (0 <= a.upside_down <= 1, f"upside-down must be a probability in [0, 1], got {a.upside_down}"),
-            (0 <= a.noise <= 2, f"noise must be in [0, 2], got {a.noise}"),
-            (0 <= a.blur <= 5, f"blur must be in [0, 5] pixels, got {a.blur}"),
-            (_gray_range(a.background), f"background must be two gray levels 0..255 (low, high), got {a.background}"),
-            (_gray_range(a.foreground), f"foreground must be two gray levels 0..255 (low, high), got {a.foreground}"),
-            (a.foreground[1] < a.background[0], "foreground gray levels must be darker than background ones"),
-            (o.shard_size >= 1, f"shard-size must be a positive whole number, got {o.shard_size}"),
-            (o.compression in ("none", "gzip"), f"compression must be none or gzip, got {o.compression!r}"),
-            (o.workers == "auto" or (o.workers.isdigit() and int(o.workers) >= 1),
-             f"workers must be auto or a positive whole number, got {o.workers!r}"),
-            (o.backend in ("loky", "dask"), f"backend must be loky or dask, got {o.backend!r}"),
+            (lambda: round(f.min_size * c.height) >= 6,
+             f"min font size {f.min_size} x height {c.height} is under 6 pixels"),
+            (lambda: 0 <= a.max_angle <= 45, f"max-angle must be in [0, 45] degrees, got {a.max_angle}"),
+            (lambda: 0 <= a.mirror <= 1, f"mirror must be a probability in [0, 1], got {a.mirror}"),
+            (lambda: 0 <= a.upside_down <= 1, f"upside-down must be a probability in [0, 1], got {a.upside_down}"),
+            (lambda: 0 <= a.noise <= 2, f"noise must be in [0, 2], got {a.noise}"),
+            (lambda: 0 <= a.blur <= 5, f"blur must be in [0, 5] pixels, got {a.blur}"),
+            (lambda: _gray_range(a.background),
+             f"background must be two gray levels 0..255 (low, high), got {a.background}"),
+            (lambda: _gray_range(a.foreground),
+             f"foreground must be two gray levels 0..255 (low, high), got {a.foreground}"),
+            (lambda: a.foreground[1] < a.background[0], "foreground gray levels must be darker than background ones"),
+            (lambda: o.shard_size >= 1, f"shard-size must be a positive whole number, got {o.shard_size}"),
+            (lambda: o.shard_size <= max_shard_size(t.max_len),
+             f"shard-size must be at most {max_shard_size(t.max_len):,} with max-len {t.max_len} (the labels "
+             f"of one shard stay under {MAX_SHARD_COLUMN_BYTES >> 20} MiB), got {o.shard_size}"),
+            (lambda: -(-self.n // o.shard_size) <= MAX_SHARDS,
+             f"n / shard-size must make at most {MAX_SHARDS:,} shards; raise --shard-size"),
+            (lambda: o.compression in ("none", "gzip"), f"compression must be none or gzip, got {o.compression!r}"),
+            (lambda: o.workers == "auto" or (o.workers.isascii() and o.workers.isdigit()
+                                             and 1 <= int(o.workers) <= MAX_WORKERS),
+             f"workers must be auto or a whole number in 1..{MAX_WORKERS}, got {o.workers!r}"),
+            (lambda: o.backend in ("loky", "dask"), f"backend must be loky or dask, got {o.backend!r}"),
         ]
         checks += _effect_checks(self.effects)
         for ok, message in checks:
-            if not ok:
+            if not ok():
                 raise TextsynthError(message)
         if not (t.source == "random" or t.source.startswith(("words:", "lines:"))):
             raise TextsynthError(f"text source must be random, words:PATH or lines:PATH, got {t.source!r}")
@@ -199,8 +232,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TextsynthError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TextsynthError(f"config {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TextsynthError(f"config {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
+        raise TextsynthError(f"config {path} is not valid TOML: {' '.join(str(exc).split())[:200]}") from None
 
 
 _NOT_CONTENT = ("workers", "backend")  # output settings that never change a sample
@@ -230,16 +265,17 @@ def parse_count(value: str | int | float, what: str = "n") -> int:
     return number
 
 
-def _effect_checks(effects: EffectsConfig) -> list[tuple[bool, str]]:
-    checks = []
+def _effect_checks(effects: EffectsConfig) -> list[tuple[Callable[[], bool], str]]:
+    checks: list[tuple[Callable[[], bool], str]] = []
     for name, (low, high) in EFFECT_BOUNDS.items():
         e = getattr(effects, name)
-        a = e.amount
-        checks.append((0 <= e.p <= 1, f"effects.{name}.p must be a probability in [0, 1], got {e.p}"))
-        ok = (len(a) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in a)
-              and low <= a[0] <= a[1] <= high)
-        checks.append((ok, f"effects.{name}.amount must be two numbers low <= high within [{low}, {high}], "
-                           f"got {list(a)}"))
+        checks.append((lambda e=e: isinstance(e.p, (int, float)) and 0 <= e.p <= 1,
+                       f"effects.{name}.p must be a probability in [0, 1], got {e.p!r}"))
+        checks.append((lambda a=e.amount, low=low, high=high: len(a) == 2 and all(
+                           isinstance(v, (int, float)) and not isinstance(v, bool) for v in a)
+                       and low <= a[0] <= a[1] <= high,
+                       f"effects.{name}.amount must be two numbers low <= high within [{low}, {high}], "
+                       f"got {list(e.amount)!r}"))
     return checks
 
 

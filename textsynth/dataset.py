@@ -15,10 +15,11 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
-from textsynth.errors import TextsynthError
+from textsynth.errors import DatasetError, TextsynthError
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.record import SampleParams, params_from_columns
-from textsynth.shards import check_shard_layout, read_small_columns
+from textsynth.shard_safety import open_shard, read_images, shard_errors
+from textsynth.shards import read_small_columns
 
 BLOCK_SAMPLES = 512  # contiguous samples read at once when shuffling
 WINDOW_BLOCKS = 8  # blocks mixed together in memory (from all over the dataset)
@@ -72,9 +73,9 @@ def shard_path(root: Path, record: ShardRecord) -> Path:
     path = root / record.file
     real = path.resolve()
     if real.parent != root.resolve():
-        raise TextsynthError(f"shard {record.file!r} leads outside the dataset folder ({real})")
+        raise DatasetError(f"shard {record.file!r} leads outside the dataset folder ({real})")
     if not real.is_file():
-        raise TextsynthError(f"shard {record.file} listed in the manifest is missing from {root}")
+        raise DatasetError(f"shard {record.file} listed in the manifest is missing from {root} (or is not a file)")
     return real
 
 
@@ -91,6 +92,7 @@ class Dataset:
         self.segments = [s for s in segments if len(s) > 0]
         self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
         self._files: dict[str, h5py.File] = {}
+        self._image_sets: dict[str, h5py.Dataset] = {}  # each open shard's `images`, looked up once
         self._columns: dict[str, dict[str, np.ndarray]] = {}
         self._pid = os.getpid()
         self._lock = threading.Lock()  # tf.data reads windows from several threads
@@ -117,7 +119,7 @@ class Dataset:
     def __getstate__(self) -> dict:
         # h5py handles must never cross processes: each process opens its own.
         state = self.__dict__.copy()
-        state["_files"], state["_columns"] = {}, {}
+        state["_files"], state["_columns"], state["_image_sets"] = {}, {}, {}
         del state["_lock"]
         return state
 
@@ -129,6 +131,7 @@ class Dataset:
         for f in self._files.values():
             f.close()
         self._files.clear()
+        self._image_sets.clear()
 
     def __enter__(self) -> Dataset:
         return self
@@ -138,29 +141,48 @@ class Dataset:
 
     def _file(self, record: ShardRecord) -> h5py.File:
         if self._pid != os.getpid():  # forked: drop the parent's handles
-            self._files, self._columns, self._pid = {}, {}, os.getpid()
+            self._files, self._columns, self._image_sets, self._pid = {}, {}, {}, os.getpid()
             self._lock = threading.Lock()
         f = self._files.get(record.file)
         if f is None:
             with self._lock:
                 f = self._files.get(record.file)
                 if f is None:
-                    f = h5py.File(shard_path(self.root, record), "r")
-                    check_shard_layout(f, record, self.manifest)
+                    f = open_shard(shard_path(self.root, record), record, self.manifest)
+                    self._image_sets[record.file] = f["images"]
                     self._files[record.file] = f
         return f
 
     def _small_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
-        """A shard's labels, lengths, texts and params, read once (under 1 KB per sample)."""
+        """A shard's labels, lengths, texts and params, read once (under 1 KB per sample) and checked."""
         cols = self._columns.get(record.file)
         if cols is None:
             f = self._file(record)
             with self._lock:
                 cols = self._columns.get(record.file)
-                if cols is not None:
-                    return cols
-                cols = self._columns[record.file] = read_small_columns(f)
+                if cols is None:
+                    cols = self._columns[record.file] = self._read_columns(f, record)
         return cols
+
+    def shard_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
+        """A shard's checked small columns, read without keeping them (for passes over a whole dataset)."""
+        cols = self._columns.get(record.file)
+        if cols is None:
+            f = self._file(record)
+            with self._lock:
+                cols = self._read_columns(f, record)
+        return cols
+
+    def _read_columns(self, f: h5py.File, record: ShardRecord) -> dict[str, np.ndarray]:
+        with shard_errors(record.file):
+            cols = read_small_columns(f)
+        check_columns(cols, record, len(self.charset), self.max_len)
+        return cols
+
+    def _images(self, record: ShardRecord, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Images [start, stop) of a shard (shard-local), read with the bounds of `shard_safety.read_images`."""
+        self._file(record)
+        return read_images(self._image_sets[record.file], start, stop, out, record.file)
 
     # -- random access ------------------------------------------------------------------------------
 
@@ -177,9 +199,9 @@ class Dataset:
     def __getitem__(self, i: int) -> Sample:
         seg, j = self._locate(int(i))
         cols = self._small_columns(seg.shard)
-        image = self._file(seg.shard)["images"][j]
+        image = self._images(seg.shard, j, j + 1)[0]
         length = int(cols["label_length"][j])
-        text = cols["text"][j].decode("utf-8")
+        text = cols["text"][j].decode("utf-8")  # checked when the columns were loaded
         params = params_from_columns(cols, j, text, prefix="params/")
         return Sample(index=params.index, image=image, labels=cols["labels"][j, :length].copy(), text=text,
                       params=params)
@@ -236,8 +258,7 @@ class Dataset:
         o = 0
         for k, a, b in window:
             record = self.segments[k].shard
-            dset = self._file(record)["images"]
-            dset.read_direct(images, np.s_[a:b], np.s_[o:o + b - a])
+            self._images(record, a, b, images[o:o + b - a])
             cols = self._small_columns(record)
             labels[o:o + b - a] = cols["labels"][a:b]
             lengths[o:o + b - a] = cols["label_length"][a:b]
@@ -278,6 +299,40 @@ class Dataset:
         from textsynth.torch_adapter import TorchBatches
 
         return TorchBatches(self, ReadPlan(batch_size, shuffle, seed, 0, drop_remainder))
+
+
+def label_problem(labels: np.ndarray, lengths: np.ndarray, symbols: int) -> tuple[int, str] | None:
+    """The first row whose label ids or length are invalid (ids outside 0..symbols-1, the blank included;
+    a length outside 1..label width; padding other than -1), with what is wrong; None when all are valid."""
+    width = labels.shape[1]
+    bad = np.flatnonzero((lengths < 1) | (lengths > width))
+    if bad.size:
+        return int(bad[0]), f"label_length {int(lengths[bad[0]])} is outside 1..{width}"
+    valid = np.arange(width)[None, :] < lengths[:, None]
+    wrong = np.where(valid, (labels < 0) | (labels >= symbols), labels != -1)
+    rows = np.flatnonzero(wrong.any(axis=1))
+    if rows.size:
+        row = int(rows[0])
+        col = int(np.flatnonzero(wrong[row])[0])
+        if valid[row, col]:
+            return row, f"label id {int(labels[row, col])} is outside 0..{symbols - 1}"
+        return row, f"label padding is {int(labels[row, col])}, not -1"
+    return None
+
+
+def check_columns(cols: dict[str, np.ndarray], record: ShardRecord, symbols: int, max_len: int) -> None:
+    """Refuse a shard whose labels or texts are invalid, naming the shard and the first bad sample: a trainer
+    is never fed an out-of-range id, the blank or a bad length."""
+    problem = label_problem(cols["labels"], cols["label_length"], symbols)
+    if problem is not None:
+        row, why = problem
+        raise DatasetError(f"shard {record.file}: sample {record.first + row}: {why} (run textsynth verify)")
+    for row, raw in enumerate(cols["text"]):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DatasetError(f"shard {record.file}: sample {record.first + row}: text is not valid UTF-8 "
+                               "(run textsynth verify)") from None
 
 
 def plan_windows(segments: Sequence[Segment], plan: ReadPlan) -> list[Window]:
@@ -352,6 +407,8 @@ def cut_batches(data: dict[str, np.ndarray], plan: ReadPlan, number: int) -> Ite
 def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:
     """Open a dataset folder written by `textsynth render`. Nothing is read until asked for."""
     root = Path(path)
+    if str(path) == "":
+        raise TextsynthError("dataset folder is an empty path")
     if not root.is_dir():
         raise TextsynthError(f"dataset folder {root} does not exist")
     manifest = Manifest.read(root)

@@ -34,18 +34,34 @@ def _samples(ds: Dataset, progress: bool):
         bar.close()
 
 
+def _prepare_out(path: str | Path) -> Path:
+    """An export folder that does not exist yet or is empty; anything else is a one-line error naming it."""
+    if str(path).strip() == "":
+        raise TextsynthError("export folder is an empty path")
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise TextsynthError(f"export folder {out} exists and is not a folder")
+    try:
+        if out.exists() and any(out.iterdir()):
+            raise TextsynthError(f"export folder {out} is not empty")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TextsynthError(f"cannot create export folder {out}: {exc.strerror or exc}") from None
+    return out
+
+
 def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
     """Keys `image-%09d` (PNG bytes), `label-%09d` (UTF-8) and `num-samples`, counted from 1."""
     try:
         import lmdb
     except ImportError:
         raise TextsynthError("LMDB export needs the lmdb package: pip install 'textsynth[lmdb]'") from None
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise TextsynthError(f"export folder {out} is not empty")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _prepare_out(out)
     map_size = max(1 << 30, len(ds) * (ds.width * ds.height * 2 + 4096))
-    env = lmdb.open(str(out), map_size=map_size)
+    try:
+        env = lmdb.open(str(out), map_size=map_size)
+    except lmdb.Error as exc:
+        raise TextsynthError(f"cannot create the LMDB database in {out}: {exc}") from None
     try:
         txn = env.begin(write=True)
         for position, image, text in _samples(ds, progress):
@@ -64,9 +80,7 @@ def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
 
 def export_folder(ds: Dataset, out: str | Path, progress: bool = True) -> int:
     """PNG files plus `labels.tsv` (`path<TAB>label`), paths relative to the folder."""
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise TextsynthError(f"export folder {out} is not empty")
+    out = _prepare_out(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     with open(out / "labels.tsv", "w", encoding="utf-8") as tsv:
         for position, image, text in _samples(ds, progress):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -19,18 +21,22 @@ from tqdm import tqdm
 from textsynth.card import write_card
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig, content_settings
-from textsynth.errors import TextsynthError
+from textsynth.errors import DatasetError, TextsynthError
 from textsynth.fileio import file_sha256
 from textsynth.fonts import FontSet
 from textsynth.generator import SampleGenerator
 from textsynth.manifest import MANIFEST_NAME, Manifest, ShardRecord
 from textsynth.preview import save_sheet
-from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, shard_name
+from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, shard_bytes_bound, shard_name
 from textsynth.version import __version__
 
 BLOCK = 256  # samples rendered between two writes: bounds a worker's memory whatever the shard size
 PREVIEW_SAMPLES = 16
 _OUR_FILES = ("manifest.json", "README.md", "preview.png")
+# What a killed render can leave before its first manifest exists: never a reason to refuse the folder.
+_LEFTOVER = re.compile(r"^(\.(manifest\.json|README\.md)\.tmp|\.textsynth-write-test-\d+|shard-\d+\.h5(\.\d+)?"
+                       + re.escape(PARTIAL_SUFFIX) + r")$")
+_DATASET_EXTRAS = 2**20  # manifest, card and preview sheet, generously
 
 
 @dataclass(frozen=True)
@@ -91,29 +97,47 @@ def render_shard(job: ShardJob) -> tuple[ShardRecord, int]:
     cfg = gen.config
     h, w = cfg.canvas.height, cfg.canvas.width
     path = Path(job.out) / shard_name(job.index)
-    writer = ShardWriter(path, count=job.count, width=w, height=h, max_len=cfg.text.max_len,
-                         max_text_bytes=max_text_bytes(gen.charset, cfg.text.max_len),
-                         charset_json=gen.charset.to_json(), shard_index=job.index, first_index=job.first,
-                         compression=cfg.output.compression, partial_tag=str(os.getpid()))
-    images = np.empty((min(BLOCK, job.count), h, w), np.uint8)
-    with writer:
-        for start in range(0, job.count, BLOCK):
-            n = min(BLOCK, job.count - start)
-            params, labels = [], []
-            for k in range(n):
-                p, _ = gen.sample(job.first + start + k, out=images[k])
-                params.append(p)
-                labels.append(gen.charset.encode(p.text))
-            writer.write(start, images[:n], labels, params)
-        sha, size = writer.close()
+    try:
+        writer = ShardWriter(path, count=job.count, width=w, height=h, max_len=cfg.text.max_len,
+                             max_text_bytes=max_text_bytes(gen.charset, cfg.text.max_len),
+                             charset_json=gen.charset.to_json(), shard_index=job.index, first_index=job.first,
+                             compression=cfg.output.compression, partial_tag=str(os.getpid()))
+        images = np.empty((min(BLOCK, job.count), h, w), np.uint8)
+        with writer:
+            for start in range(0, job.count, BLOCK):
+                n = min(BLOCK, job.count - start)
+                params, labels = [], []
+                for k in range(n):
+                    p, _ = gen.sample(job.first + start + k, out=images[k])
+                    params.append(p)
+                    labels.append(gen.charset.encode(p.text))
+                writer.write(start, images[:n], labels, params)
+            sha, size = writer.close()
+    except (OSError, RuntimeError) as exc:  # h5py reports a failed flush as RuntimeError
+        raise write_failure(job.out, path.name, exc) from None
     record = ShardRecord(file=path.name, index=job.index, first=job.first, count=job.count, sha256=sha, bytes=size)
     return record, gen.redrawn - redrawn_before
 
 
-def estimate_bytes(config: RenderConfig, charset: Charset, samples: int) -> int:
-    per_sample = (config.canvas.width * config.canvas.height + 4 * config.text.max_len + 4
-                  + max_text_bytes(charset, config.text.max_len) + 60)
-    return samples * per_sample + 64 * 1024
+def write_failure(out: str | Path, name: str, exc: Exception) -> DatasetError:
+    """The one-line error of a shard that could not be written (disk full, file too large, I/O error)."""
+    why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted",
+           errno.EFBIG: "the file is too large for this file system or the file size limit (ulimit -f)"}
+    code = getattr(exc, "errno", None)
+    if code is None:  # h5py's RuntimeError carries the errno in its text
+        found = re.search(r"errno = (\d+)", str(exc))
+        code = int(found.group(1)) if found else None
+    detail = getattr(exc, "strerror", None) or " ".join(str(exc).split())[:160]
+    return DatasetError(f"cannot write {name} in {out}: {why.get(code, 'write failed')} ({detail}); finished "
+                        "shards are kept: make room and run the same command again to resume")
+
+
+def estimate_bytes(config: RenderConfig, charset: Charset, counts: list[int]) -> int:
+    """An upper bound of the bytes that shards of these sizes take, plus the manifest, card and preview."""
+    text_bytes = max_text_bytes(charset, config.text.max_len)
+    return _DATASET_EXTRAS + sum(shard_bytes_bound(c, config.canvas.width, config.canvas.height,
+                                                   config.text.max_len, text_bytes, config.output.compression)
+                                 for c in counts)
 
 
 def _human(nbytes: float) -> str:
@@ -148,15 +172,15 @@ def _prepare_output(out: Path, overwrite: bool) -> Manifest | None:
         except TextsynthError:
             if not overwrite:
                 raise TextsynthError(f"{out} holds a damaged {MANIFEST_NAME}; pass --overwrite to replace it") from None
-    elif any(out.iterdir()) and not overwrite:
+    elif any(not _LEFTOVER.match(p.name) for p in out.iterdir()) and not overwrite:
         raise TextsynthError(f"output folder {out} is not empty and holds no textsynth dataset; "
                              "choose another folder or pass --overwrite")
     return existing
 
 
-def _claim_output(out: Path, need: int, client) -> None:
+def _claim_output(out: Path, need: int, client) -> bool:
     """Create the output folder and check it is writable (by every Dask worker too) and has room;
-    on failure, a folder created here is removed again."""
+    on failure, a folder created here is removed again. Returns whether it was created here."""
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -178,6 +202,7 @@ def _claim_output(out: Path, need: int, client) -> None:
         if created:
             out.rmdir()
         raise
+    return created
 
 
 def _clear_dataset(out: Path) -> None:
@@ -272,18 +297,29 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     redraws = manifest.text_source.setdefault("redrawn_not_fitting", {})
     done: dict[int, ShardRecord] = {}
     if reuse is not None:
-        redraws.update(reuse.text_source.get("redrawn_not_fitting", {}))
+        earlier = reuse.text_source.get("redrawn_not_fitting")
+        if isinstance(earlier, dict):  # only well-formed counts are carried over
+            redraws.update({k: v for k, v in earlier.items() if isinstance(v, int) and not isinstance(v, bool)})
         done = _intact_shards(out, reuse, workers)
     size = config.output.shard_size
-    jobs = [ShardJob(config.to_dict(), gen.fontset, str(out), i, i * size, min(size, config.n - i * size))
-            for i in range(manifest.shard_count) if i not in done]
-    _claim_output(out, sum(estimate_bytes(config, gen.charset, j.count) for j in jobs), client)
+    missing = [i for i in range(manifest.shard_count) if i not in done]  # O(shards): n is never enumerated
+    need = estimate_bytes(config, gen.charset, [min(size, config.n - i * size) for i in missing])
+    created = _claim_output(out, need, client)  # the space check comes before anything proportional to n
     if overwrite:
         _clear_dataset(out)
     _remove_partials(out)
     manifest.set_shards(done.values())
-    manifest.write(out)
-    save_sheet(out / "preview.png", [img for _, img in preview], [p.text for p, _ in preview])
+    try:
+        manifest.write(out)
+        save_sheet(out / "preview.png", [img for _, img in preview], [p.text for p, _ in preview])
+    except OSError as exc:
+        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        raise write_failure(out, MANIFEST_NAME, exc) from None
+    except BaseException:
+        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        raise
+    jobs = [ShardJob(config.to_dict(), gen.fontset, str(out), i, i * size, min(size, config.n - i * size))
+            for i in missing]
 
     if warming is not None:
         warming.join()
@@ -298,6 +334,12 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
             manifest.set_shards(done.values())
             manifest.write(out)
             bar.update(record.count)
+    except OSError as exc:  # the manifest could not be rewritten
+        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        raise write_failure(out, MANIFEST_NAME, exc) from None
+    except BaseException:
+        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        raise
     finally:
         bar.close()
     elapsed = time.perf_counter() - started
@@ -323,6 +365,28 @@ def _intact_shards(out: Path, existing: Manifest, workers: int) -> dict[int, Sha
     return {r.index: r for r, ok in zip(existing.shards, checks) if ok}
 
 
+def _clean_failed(out: Path, manifest: Manifest, fresh: bool, created: bool) -> None:
+    """After a failed render: no partial files and no finished-but-unlisted shards stay behind; a new dataset
+    that lists no shard yet is removed altogether (with its folder when this render created it), so the same
+    command starts afresh. Best effort: cleaning never hides the error that stopped the render."""
+    with contextlib.suppress(OSError):
+        _remove_partials(out)
+        listed = {r.file for r in manifest.shards}
+        for path in out.glob("shard-*.h5"):
+            if path.name not in listed and re.fullmatch(r"shard-\d+\.h5", path.name):
+                path.unlink(missing_ok=True)
+        if fresh and not manifest.shards:
+            for name in _OUR_FILES:
+                (out / name).unlink(missing_ok=True)
+            for path in out.iterdir():
+                if _LEFTOVER.match(path.name):
+                    path.unlink(missing_ok=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
+
+
 def _remove_partials(out: Path) -> None:
-    for stale in out.glob(f"shard-*.h5*{PARTIAL_SUFFIX}"):
-        stale.unlink(missing_ok=True)
+    """Partial shards and the other leftovers of a killed render (temporary manifest, write probes)."""
+    for stale in out.iterdir():
+        if _LEFTOVER.match(stale.name) and stale.is_file():
+            stale.unlink(missing_ok=True)

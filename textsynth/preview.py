@@ -8,9 +8,31 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from textsynth.errors import TextsynthError
 from textsynth.fonts import bundled_fonts_dir
 
 _LABEL_HEIGHT = 20
+MAX_CAPTION_LINES = 3
+MAX_SHEET_SAMPLES = 1000
+MAX_SHEET_PIXELS = 2**27  # 128 MB of grayscale sheet
+
+
+def sheet_size(count: int, height: int, width: int, columns: int = 2,
+               lines: int = MAX_CAPTION_LINES) -> tuple[int, int]:
+    """(width, height) in pixels of a contact sheet of `count` images with captions of `lines` lines."""
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    return columns * (width + 8) + 8, rows * (height + _LABEL_HEIGHT * lines + 6) + 8
+
+
+def check_sheet(count: int, height: int, width: int, columns: int = 2, flag: str = "--n") -> None:
+    """Refuse a sheet that would be huge before any image is made or read."""
+    if count > MAX_SHEET_SAMPLES:
+        raise TextsynthError(f"{flag} {count} is more than a contact sheet holds (at most {MAX_SHEET_SAMPLES})")
+    w, h = sheet_size(count, height, width, columns)
+    if w * h > MAX_SHEET_PIXELS:
+        raise TextsynthError(f"{flag} {count}: a sheet of {count} {width}x{height} images would be {w}x{h} pixels, "
+                             f"more than {MAX_SHEET_PIXELS:,}; ask for fewer")
 
 
 def _label_font(size: int = 14) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
@@ -27,13 +49,12 @@ def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: 
         raise ValueError("contact_sheet needs at least one image")
     h, w = images[0].shape
     columns = max(1, min(columns, len(images)))
-    rows = -(-len(images) // columns)
     font = _label_font()
     captions = [wrap_caption(label if notes is None else f"{label}   [{notes[k]}]", font, w)
                 for k, label in enumerate(labels)]
     lines = max(len(c) for c in captions)
     cell_h = h + _LABEL_HEIGHT * lines + 6
-    sheet = Image.new("L", (columns * (w + 8) + 8, rows * cell_h + 8), 255)
+    sheet = Image.new("L", sheet_size(len(images), h, w, columns, lines), 255)
     draw = ImageDraw.Draw(sheet)
     for k, (image, caption) in enumerate(zip(images, captions)):
         r, c = divmod(k, columns)
@@ -46,7 +67,7 @@ def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: 
 
 
 def wrap_caption(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int,
-                 max_lines: int = 3) -> list[str]:
+                 max_lines: int = MAX_CAPTION_LINES) -> list[str]:
     """`text` broken at spaces into lines that stay inside a cell `width` pixels wide (the last one
     shortened with an ellipsis if even `max_lines` are not enough)."""
     lines: list[str] = []
@@ -79,7 +100,16 @@ def fit_caption(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, w
 
 
 def save_sheet(path: str | Path, images: Sequence[np.ndarray], labels: Sequence[str], **kwargs) -> Path:
+    """Write the sheet as PNG; a path that cannot be written is a one-line error naming it."""
+    if str(path) == "":
+        raise TextsynthError("the output PNG path is empty")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet(images, labels, **kwargs).save(path)
+    sheet = contact_sheet(images, labels, **kwargs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(path)
+    except OSError as exc:
+        raise TextsynthError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # Pillow: unknown extension and the like
+        raise TextsynthError(f"cannot write {path}: {exc}") from None
     return path

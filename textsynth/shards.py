@@ -1,23 +1,23 @@
-"""Shard storage: the HDF5 layout of one shard, written crash-safely (temp name, fsync, rename)."""
+"""Shard storage: the HDF5 layout of one shard, written crash-safely (temp name, fsync, rename).
+The checks that make a shard safe to read live in `shard_safety`."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
+import math
 import os
+import resource
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
 
-from textsynth.errors import TextsynthError
 from textsynth.fileio import commit_file, file_sha256
 from textsynth.record import PARAM_DTYPES, SampleParams, params_to_columns
-
-if TYPE_CHECKING:
-    from textsynth.manifest import Manifest, ShardRecord
 
 FORMAT_NAME = "textsynth"
 FORMAT_VERSION = 1
@@ -41,6 +41,61 @@ def _load_sync_file_range():
 
 _SYNC_FILE_RANGE = _load_sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2
+_FALLOC_FL_KEEP_SIZE = 1
+# HDF5 files whose close failed after a write error: HDF5 crashes (SIGSEGV) when such a handle is freed, so they
+# are kept alive here and `hdf5_poisoned()` tells the CLI to leave with os._exit once its message is printed.
+_POISONED: list = []
+
+
+def _load_fallocate():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).fallocate
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    return fn
+
+
+_FALLOCATE = _load_fallocate()
+
+
+def hdf5_poisoned() -> bool:
+    """True once a shard file could not be closed after a write error (the process must not free it)."""
+    return bool(_POISONED)
+
+
+def shard_bytes_bound(count: int, width: int, height: int, max_len: int, max_text_bytes: int,
+                      compression: str = "none") -> int:
+    """An upper bound of a shard file's size: whole image chunks (the last one is stored full), gzip's worst-case
+    expansion, the small columns, and HDF5's metadata (a fixed part and a chunk-index entry per chunk)."""
+    per_chunk = min(CHUNK_SAMPLES, count) * height * width
+    chunks = math.ceil(count / min(CHUNK_SAMPLES, count))
+    images = chunks * per_chunk
+    if compression == "gzip":
+        images += chunks * (per_chunk // 256 + 1024)
+    params = sum(np.dtype(d).itemsize for d in PARAM_DTYPES.values())
+    return images + count * (4 * max_len + 4 + max_text_bytes + params) + 64 * 1024 + 1024 * chunks
+
+
+def reserve_space(path: Path, nbytes: int) -> None:
+    """Make sure `nbytes` can be written to `path` before HDF5 writes any data: HDF5 cannot recover from a failed
+    write (closing such a file crashes), so running out of space must happen here. Checks the file size limit
+    (ulimit -f) and reserves the blocks (fallocate, keeping the file size; freed again by `close`)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY and nbytes > soft:
+        raise OSError(errno.EFBIG, f"the shard needs up to {nbytes} bytes, the file size limit is {soft}",
+                      str(path))
+    if _FALLOCATE is None:
+        return
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        if _FALLOCATE(fd, _FALLOC_FL_KEEP_SIZE, 0, nbytes) != 0:
+            code = ctypes.get_errno()
+            if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise OSError(code, os.strerror(code), str(path))
+            # EOPNOTSUPP and the like: the file system cannot reserve; the free-space preflight has to do
+    finally:
+        os.close(fd)
 
 
 def start_writeback(fd: int) -> None:
@@ -87,8 +142,15 @@ class ShardWriter:
         self.count = count
         self.max_len = max_len
         self.max_text_bytes = max_text_bytes
+        bound = shard_bytes_bound(count, width, height, max_len, max_text_bytes, compression)
         self._file = h5py.File(self.partial, "w")
         self._fd = os.open(self.partial, os.O_RDONLY)
+        try:
+            reserve_space(self.partial, bound)
+        except BaseException:
+            self._close_quietly()
+            self.partial.unlink(missing_ok=True)
+            raise
         # Writeback runs in a thread (the syscall releases the GIL) so painting never waits on the disk.
         self._dirty = threading.Event()
         self._stop = False
@@ -140,16 +202,25 @@ class ShardWriter:
         self._file.flush()
         self._file.close()
         os.close(self._fd)
+        os.truncate(self.partial, self.partial.stat().st_size)  # frees the blocks reserved past the end
         commit_file(self.partial, self.path)
         return file_sha256(self.path), self.path.stat().st_size
 
     def abort(self) -> None:
+        """Drop the partial file; never raises, so the error that caused the abort is the one reported."""
         try:
             self._stop_flusher()
-            self._file.close()
-            os.close(self._fd)
+            self._close_quietly()
         finally:
             self.partial.unlink(missing_ok=True)
+
+    def _close_quietly(self) -> None:
+        try:
+            self._file.close()
+        except Exception:  # a write failed: HDF5 cannot close the file, and freeing it would crash
+            _POISONED.append((self._file, self.__dict__.copy()))
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
 
     def __enter__(self) -> ShardWriter:
         return self
@@ -159,29 +230,9 @@ class ShardWriter:
             self.abort()
 
 
-def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) -> None:
-    """Shapes and types of an opened shard against the manifest, before anything is read."""
-    n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
-    expected = {"images": ((n, h, w), np.uint8), "labels": ((n, L), np.int32),
-                "label_length": ((n,), np.int32)}
-    expected.update({f"params/{k}": ((n,), dt) for k, dt in PARAM_DTYPES.items()})
-    for name, (shape, dtype) in expected.items():
-        if name not in f or not isinstance(f[name], h5py.Dataset):
-            raise TextsynthError(f"shard {record.file}: dataset {name!r} is missing")
-        d = f[name]
-        if d.shape != shape or d.dtype != np.dtype(dtype):
-            raise TextsynthError(f"shard {record.file}: {name} is {d.dtype} {d.shape}, the manifest implies "
-                                 f"{np.dtype(dtype)} {shape}")
-    text = f.get("text")
-    text_ok = isinstance(text, h5py.Dataset) and text.shape == (n,) and text.dtype.kind == "S"
-    if not text_ok or text.dtype.itemsize > 4 * L:
-        raise TextsynthError(f"shard {record.file}: text must be ({n},) fixed-length strings of <= {4 * L} bytes")
-    if f.attrs.get("format_version") != FORMAT_VERSION:
-        raise TextsynthError(f"shard {record.file}: format_version is {f.attrs.get('format_version')!r}")
-
-
 def read_small_columns(f: h5py.File) -> dict[str, np.ndarray]:
-    """A checked shard's per-sample columns except the images: labels, label_length, text, params/<field>."""
+    """A checked shard's (`shard_safety.check_shard`) per-sample columns except the images: labels,
+    label_length, text, params/<field>."""
     cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
     cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_DTYPES})
     cols["text"] = f["text"][:]

@@ -13,11 +13,17 @@ from textsynth.dataset import Dataset
 def describe(ds: Dataset) -> dict[str, Any]:
     """Summary numbers of a dataset, read from the small columns only (no images)."""
     m = ds.manifest
-    lengths = Counter(dict(zip(*np.unique(ds.column("label_length"), return_counts=True))))
-    fonts = Counter(dict(zip(*np.unique(ds.column("params/font_id"), return_counts=True))))
-    mirror = int(ds.column("params/mirror").sum())
-    upside_down = int(ds.column("params/upside_down").sum())
-    c = m.config
+    lengths: Counter = Counter()
+    fonts: Counter = Counter()
+    mirror = upside_down = 0
+    for seg in ds.segments:  # one shard's columns at a time: memory stays O(shard), never O(n)
+        cols = ds.shard_columns(seg.shard)
+        part = slice(seg.start, seg.stop)
+        lengths.update(dict(zip(*np.unique(cols["label_length"][part], return_counts=True))))
+        fonts.update(dict(zip(*np.unique(cols["params/font_id"][part], return_counts=True))))
+        mirror += int(cols["params/mirror"][part].sum())
+        upside_down += int(cols["params/upside_down"][part].sum())
+    c = ds.config  # checked when the manifest was read; defaults fill settings an older manifest lacks
     return {
         "path": str(ds.root),
         "samples": len(ds),
@@ -28,12 +34,12 @@ def describe(ds: Dataset) -> dict[str, Any]:
         "charset": "".join(m.charset),
         "charset_size": len(m.charset),
         "seed": m.seed,
-        "config": {"text": c["text"]["source"], "length": [c["text"]["min_len"], c["text"]["max_len"]],
-                   "max_angle": c["augment"]["max_angle"], "mirror": c["augment"]["mirror"],
-                   "upside_down": c["augment"]["upside_down"], "noise": c["augment"]["noise"],
-                   "blur": c["augment"]["blur"], "compression": c["output"]["compression"]},
+        "config": {"text": c.text.source, "length": [c.text.min_len, c.text.max_len],
+                   "max_angle": c.augment.max_angle, "mirror": c.augment.mirror,
+                   "upside_down": c.augment.upside_down, "noise": c.augment.noise,
+                   "blur": c.augment.blur, "compression": c.output.compression},
         "label_lengths": {int(k): int(v) for k, v in sorted(lengths.items())},
-        "fonts": {m.fonts[int(k)]["file"] if int(k) < len(m.fonts) else f"#{k}": int(v)
+        "fonts": {m.fonts[int(k)]["file"] if 0 <= int(k) < len(m.fonts) else f"#{k}": int(v)
                   for k, v in sorted(fonts.items())},
         "flips": {"mirror": mirror, "upside_down": upside_down},
         "textsynth_version": m.textsynth_version,

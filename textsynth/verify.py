@@ -9,11 +9,11 @@ import h5py
 import numpy as np
 
 from textsynth.charset import Charset
-from textsynth.dataset import shard_path
+from textsynth.dataset import label_problem, shard_path
 from textsynth.errors import TextsynthError
 from textsynth.fileio import file_sha256
 from textsynth.manifest import Manifest, ShardRecord
-from textsynth.shards import check_shard_layout
+from textsynth.shard_safety import check_image_chunks, open_shard, shard_errors
 
 _ROWS = 4096  # label rows checked at a time
 
@@ -22,64 +22,81 @@ _ROWS = 4096  # label rows checked at a time
 class ShardReport:
     file: str
     problems: list[str] = field(default_factory=list)
+    shards: int = 1  # how many shards the report covers (a range of missing shards counts each)
 
 
 def _check_contents(f: h5py.File, record: ShardRecord, charset: Charset, problems: list[str]) -> None:
+    """Labels, lengths, texts and indices of a checked shard, read block by block (memory bounded by _ROWS)."""
     n, symbols = record.count, len(charset)
-    index = f["params/index"][:]
-    if not np.array_equal(index, np.arange(record.first, record.first + n)):
-        problems.append("params/index does not run from the shard's first sample index")
     for lo in range(0, n, _ROWS):
         hi = min(n, lo + _ROWS)
+        index = f["params/index"][lo:hi]
+        if not np.array_equal(index, np.arange(record.first + lo, record.first + hi)):
+            problems.append("params/index does not run from the shard's first sample index")
+            return
         labels, lengths, texts = f["labels"][lo:hi], f["label_length"][lo:hi], f["text"][lo:hi]
-        if lengths.min() < 1 or lengths.max() > labels.shape[1]:
-            problems.append(f"label_length outside 1..{labels.shape[1]} near sample {lo}")
-            return
-        valid = np.arange(labels.shape[1])[None, :] < lengths[:, None]
-        if np.any(labels[valid] < 0) or np.any(labels[valid] >= symbols):
-            problems.append(f"label ids outside 0..{symbols - 1} near sample {record.first + lo}")
-            return
-        if np.any(labels[~valid] != -1):
-            problems.append(f"label padding is not -1 near sample {record.first + lo}")
+        problem = label_problem(labels, lengths, symbols)
+        if problem is not None:
+            problems.append(f"sample {record.first + lo + problem[0]}: {problem[1]}")
             return
         for k in range(hi - lo):
-            text = texts[k].decode("utf-8", errors="replace")
-            if charset.decode(labels[k, :lengths[k]]) != text:
-                problems.append(f"sample {record.first + lo + k}: labels say "
-                                f"{charset.decode(labels[k, :lengths[k]])!r}, text says {text!r}")
+            try:
+                text = texts[k].decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"sample {record.first + lo + k}: text is not valid UTF-8")
                 return
+            said = charset.decode(labels[k, :lengths[k]])
+            if said != text:
+                problems.append(f"sample {record.first + lo + k}: labels say {said!r}, text says {text!r}")
+                return
+
+
+def _missing_ranges(listed: list[int], count: int) -> list[tuple[str, int]]:
+    """The shard numbers in 0..count-1 that are not listed, as (range, how many): O(listed) memory, never O(count)."""
+    out, expect = [], 0
+    for index in sorted(set(listed)) + [count]:
+        if index > expect:
+            out.append((f"shard {expect}" if index - 1 == expect else f"shards {expect}..{index - 1}", index - expect))
+        expect = index + 1
+    return out
+
+
+def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: Charset) -> list[str]:
+    """The problems of one listed shard: size and sha256, then every object's safety and layout, then contents."""
+    problems: list[str] = []
+    try:
+        path = shard_path(root, record)
+    except TextsynthError as exc:
+        return [str(exc)]
+    size = path.stat().st_size
+    if size != record.bytes:
+        problems.append(f"size is {size} bytes, the manifest says {record.bytes}")
+    elif file_sha256(path) != record.sha256:
+        problems.append("sha256 differs from the manifest (the file changed after it was written)")
+    try:
+        f = open_shard(path, record, manifest)
+        try:
+            with shard_errors(record.file):
+                check_image_chunks(f["images"], record.file)
+                _check_contents(f, record, charset, problems)
+        finally:
+            f.close()
+    except TextsynthError as exc:
+        problems.append(str(exc).removeprefix(f"shard {record.file}: "))
+    return problems
 
 
 def verify_dataset(root: str | Path) -> tuple[Manifest, list[ShardReport]]:
     """Check every shard against the manifest; returns the reports of the shards with problems."""
+    if str(root).strip() == "":
+        raise TextsynthError("dataset folder is an empty path")
     root = Path(root)
     manifest = Manifest.read(root)
     charset = Charset(manifest.charset)
-    bad: list[ShardReport] = []
-    listed = {r.index for r in manifest.shards}
-    for missing in sorted(set(range(manifest.shard_count)) - listed):
-        bad.append(ShardReport(f"shard {missing}", ["not rendered (the manifest does not list it)"]))
+    bad = [ShardReport(missing, ["not rendered (the manifest does not list it)"], count)
+           for missing, count in _missing_ranges([r.index for r in manifest.shards], manifest.shard_count)]
     for record in manifest.shards:
-        report = ShardReport(record.file)
-        try:
-            path = shard_path(root, record)
-        except TextsynthError as exc:
-            report.problems.append(str(exc))
-            bad.append(report)
-            continue
-        size = path.stat().st_size
-        if size != record.bytes:
-            report.problems.append(f"size is {size} bytes, the manifest says {record.bytes}")
-        elif file_sha256(path) != record.sha256:
-            report.problems.append("sha256 differs from the manifest (the file changed after it was written)")
-        try:
-            with h5py.File(path, "r") as f:
-                check_shard_layout(f, record, manifest)
-                _check_contents(f, record, charset, report.problems)
-        except TextsynthError as exc:
-            report.problems.append(str(exc))
-        except (OSError, KeyError, ValueError) as exc:
-            report.problems.append(f"unreadable HDF5 ({exc})")
-        if report.problems:
-            bad.append(report)
+        problems = verify_shard(root, record, manifest, charset)
+        if problems:
+            bad.append(ShardReport(record.file, problems))
     return manifest, bad

@@ -1,0 +1,246 @@
+"""Untrusted shards: every object of the format checked (links, storage, filters, shapes, chunks) before any read."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import h5py
+import numpy as np
+from h5py import h5d, h5l, h5o, h5z
+
+from textsynth.errors import DatasetError, TextsynthError
+from textsynth.record import PARAM_DTYPES
+from textsynth.shards import CHUNK_SAMPLES, FORMAT_VERSION
+
+if TYPE_CHECKING:
+    from textsynth.manifest import Manifest, ShardRecord
+
+# The only filter the format allows, and only on `images`; any other (an unavailable plugin included) is refused.
+ALLOWED_FILTERS = {h5z.FILTER_DEFLATE: "gzip (deflate)"}
+# zlib cannot compress more than ~1032:1; compressed images claiming more are a decompression bomb.
+MAX_DEFLATE_RATIO = 1100
+_LAYOUTS = {h5d.CONTIGUOUS: "contiguous", h5d.CHUNKED: "chunked", h5d.COMPACT: "compact", h5d.VIRTUAL: "virtual"}
+_LINKS = {h5l.TYPE_HARD: "a hard link", h5l.TYPE_SOFT: "a soft link", h5l.TYPE_EXTERNAL: "an external link"}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@contextlib.contextmanager
+def shard_errors(name: str) -> Iterator[None]:
+    """Whatever a damaged or hostile shard makes h5py raise becomes a one-line DatasetError naming the shard."""
+    try:
+        yield
+    except TextsynthError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (HDF5 on a damaged file raises OSError, KeyError, RuntimeError, ...)
+        raise DatasetError(f"shard {name}: unreadable HDF5 ({type(exc).__name__}: {_one_line(exc)})") from None
+
+
+def expected_datasets(record: ShardRecord, manifest: Manifest) -> dict[str, tuple[tuple[int, ...], np.dtype | None]]:
+    """Every dataset the format defines with the shape and dtype the manifest implies (None: `text`, checked apart)."""
+    n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
+    expected: dict[str, tuple[tuple[int, ...], np.dtype | None]] = {
+        "images": ((n, h, w), np.dtype(np.uint8)), "labels": ((n, L), np.dtype(np.int32)),
+        "label_length": ((n,), np.dtype(np.int32)), "text": ((n,), None)}
+    expected.update({f"params/{k}": ((n,), np.dtype(dt)) for k, dt in PARAM_DTYPES.items()})
+    return expected
+
+
+def _hard_link(group: h5py.h5g.GroupID, name: str, shard: str, path: str) -> None:
+    """Refuse anything but a hard link (soft and external links can lead outside the file)."""
+    if not group.links.exists(name.encode()):
+        raise DatasetError(f"shard {shard}: {path!r} is missing")
+    kind = group.links.get_info(name.encode()).type
+    if kind != h5l.TYPE_HARD:
+        raise DatasetError(f"shard {shard}: {path!r} is {_LINKS.get(kind, f'a user-defined link (class {kind})')}; "
+                           "the format only allows objects stored in the shard itself")
+
+
+def _open_member(root: h5py.h5g.GroupID, path: str, shard: str):
+    """The object at `path`, reached through hard links only, one component at a time."""
+    group = root
+    parts = path.split("/")
+    for k, part in enumerate(parts):
+        _hard_link(group, part, shard, "/".join(parts[:k + 1]))
+        obj = h5o.open(group, part.encode())
+        if k < len(parts) - 1:
+            if not isinstance(obj, h5py.h5g.GroupID):
+                raise DatasetError(f"shard {shard}: {'/'.join(parts[:k + 1])!r} must be a group")
+            group = obj
+    if not isinstance(obj, h5py.h5d.DatasetID):
+        raise DatasetError(f"shard {shard}: {path!r} must be a dataset")
+    return obj
+
+
+def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], shard: str) -> int:
+    """Layout, external storage and filters (before the shape: a virtual dataset's shape can open its sources);
+    returns the bytes the dataset occupies in the file."""
+    plist = dsid.get_create_plist()
+    layout = plist.get_layout()
+    if layout not in (h5d.CONTIGUOUS, h5d.CHUNKED):
+        raise DatasetError(f"shard {shard}: {path} is a {_LAYOUTS.get(layout, f'layout {layout}')} dataset; "
+                           "the format only allows contiguous or chunked data stored in the shard")
+    if plist.get_external_count():
+        raise DatasetError(f"shard {shard}: {path} keeps its data in external files; "
+                           "the format only allows data stored in the shard")
+    filters = [plist.get_filter(i) for i in range(plist.get_nfilters())]
+    for fid, _flags, _values, fname in filters:
+        if fid not in ALLOWED_FILTERS or path != "images":
+            label = fname.decode("ascii", "replace") if isinstance(fname, bytes) else str(fname)
+            raise DatasetError(f"shard {shard}: {path} uses filter {fid} ({label or 'unnamed'}), which the format "
+                               "does not allow (only gzip, on images)")
+    actual = dsid.shape
+    dtype = dsid.dtype
+    if actual != shape:
+        raise DatasetError(f"shard {shard}: {path} is {dtype} {actual}, the manifest implies shape {shape}")
+    declared = math.prod(shape) * dtype.itemsize
+    stored = dsid.get_storage_size()
+    if layout == h5d.CONTIGUOUS:
+        if stored != declared:
+            raise DatasetError(f"shard {shard}: {path} declares {declared} bytes but stores {stored}")
+        return stored
+    chunks = plist.get_chunk()
+    limit = (min(CHUNK_SAMPLES, shape[0]), *shape[1:]) if path == "images" else shape
+    if len(chunks) != len(shape) or any(not 1 <= c <= m for c, m in zip(chunks, limit)):
+        raise DatasetError(f"shard {shard}: {path} has chunks {chunks}; at most {limit} are allowed")
+    if path == "images" and tuple(chunks[1:]) != shape[1:]:
+        raise DatasetError(f"shard {shard}: images chunks {chunks} must hold whole images {shape[1:]}")
+    wanted = math.prod(-(-s // c) for s, c in zip(shape, chunks))
+    if dsid.get_num_chunks() != wanted:
+        raise DatasetError(f"shard {shard}: {path} stores {dsid.get_num_chunks()} of its {wanted} chunks")
+    chunk_bytes = math.prod(chunks) * dtype.itemsize
+    if not filters and stored != wanted * chunk_bytes:
+        raise DatasetError(f"shard {shard}: {path} declares {wanted * chunk_bytes} bytes but stores {stored}")
+    if filters:
+        if stored * MAX_DEFLATE_RATIO < wanted * chunk_bytes:
+            raise DatasetError(f"shard {shard}: {path} stores {stored} compressed bytes for {wanted * chunk_bytes}: "
+                               "a decompression bomb")
+        largest = max_compressed_chunk(chunk_bytes)
+        for first, size in _chunk_sizes(dsid):
+            if size > largest:
+                raise DatasetError(f"shard {shard}: {path} chunk at sample {first} stores {size} compressed bytes "
+                                   f"for {chunk_bytes}: a decompression bomb")
+    return stored
+
+
+def max_compressed_chunk(chunk_bytes: int) -> int:
+    """The most bytes gzip can turn a chunk into (incompressible data grows a little); more is a bomb."""
+    return chunk_bytes + chunk_bytes // 256 + 1024
+
+
+def _chunk_sizes(dsid: h5py.h5d.DatasetID) -> list[tuple[int, int]]:
+    """(first sample, stored bytes) of every chunk, read from the chunk index only (linear in the chunk count)."""
+    out: list[tuple[int, int]] = []
+    try:
+        dsid.chunk_iter(lambda info: out.append((info.chunk_offset[0], info.size)))
+    except AttributeError:  # HDF5 < 1.14: one lookup per chunk
+        for k in range(dsid.get_num_chunks()):
+            info = dsid.get_chunk_info(k)
+            out.append((info.chunk_offset[0], info.size))
+    return out
+
+
+def _check_format_version(f: h5py.File, shard: str) -> None:
+    if "format_version" not in f.attrs:
+        raise DatasetError(f"shard {shard}: attribute format_version is missing")
+    attr = f.attrs.get_id("format_version")
+    if attr.shape != () or attr.dtype.kind not in "iu":
+        raise DatasetError(f"shard {shard}: attribute format_version must be a single integer")
+    version = int(f.attrs["format_version"])
+    if version != FORMAT_VERSION:
+        raise DatasetError(f"shard {shard}: format_version is {version}; this textsynth reads {FORMAT_VERSION}")
+
+
+def check_shard(f: h5py.File, record: ShardRecord, manifest: Manifest, file_size: int | None = None) -> None:
+    """Every object of the format, checked before anything is read: hard links only, contiguous or chunked data
+    stored in the shard (no virtual datasets, no external storage), allowed filters, shapes and dtypes
+    against the manifest, bounded chunks, and declared bytes that the file really stores."""
+    shard = record.file
+    with shard_errors(shard):
+        _check_format_version(f, shard)
+        stored = 0
+        for path, (shape, dtype) in expected_datasets(record, manifest).items():
+            dsid = _open_member(f.id, path, shard)
+            stored += _check_storage(dsid, path, shape, shard)
+            if dtype is None:  # text: fixed-length strings of at most 4 bytes per symbol
+                kind, size = dsid.dtype.kind, dsid.dtype.itemsize
+                if kind != "S" or size > 4 * manifest.max_len:
+                    raise DatasetError(f"shard {shard}: text must be ({record.count},) fixed-length strings of "
+                                       f"<= {4 * manifest.max_len} bytes")
+            elif dsid.dtype != dtype:
+                raise DatasetError(f"shard {shard}: {path} is {dsid.dtype} {dsid.shape}, the manifest implies "
+                                   f"{dtype} {shape}")
+        if file_size is not None and stored > file_size:
+            raise DatasetError(f"shard {shard}: its datasets claim {stored} bytes, the file holds {file_size}")
+
+
+def open_shard(path: str | Path, record: ShardRecord, manifest: Manifest) -> h5py.File:
+    """Open a shard read-only and check it (`check_shard`); the file is closed again if the check fails."""
+    with shard_errors(record.file):
+        f = h5py.File(path, "r")
+    try:
+        check_shard(f, record, manifest, Path(path).stat().st_size)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            f.close()
+        raise
+    return f
+
+
+def _chunk_array(dset: h5py.Dataset, first: int, shard: str) -> np.ndarray:
+    """The compressed images chunk starting at sample `first`, inflated no further than its declared size."""
+    chunks = dset.chunks
+    nbytes = math.prod(chunks)
+    mask, raw = dset.id.read_direct_chunk((first,) + (0,) * (len(chunks) - 1))
+    if mask & 1:  # the filter was skipped for this chunk: stored raw
+        data = bytes(raw)
+    else:
+        inflater = zlib.decompressobj()
+        try:
+            data = inflater.decompress(raw, nbytes)
+        except zlib.error as exc:
+            raise DatasetError(f"shard {shard}: images chunk at sample {first} is not valid gzip ({exc})") from None
+        if not inflater.eof or inflater.unconsumed_tail:
+            raise DatasetError(f"shard {shard}: images chunk at sample {first} inflates beyond its declared "
+                               f"{nbytes} bytes (a decompression bomb)")
+    if len(data) != nbytes:
+        raise DatasetError(f"shard {shard}: images chunk at sample {first} holds {len(data)} bytes, not {nbytes}")
+    return np.frombuffer(data, np.uint8).reshape(chunks)
+
+
+def read_images(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray | None, shard: str) -> np.ndarray:
+    """Rows [start, stop) of a checked `images` dataset (into `out` when given). Uncompressed data is read by HDF5
+    (it reads exactly the declared bytes); gzip chunks are inflated here with a bound, never by HDF5's filter."""
+    with shard_errors(shard):
+        if dset.compression is None:  # a checked shard has gzip or no filter at all
+            if out is None:
+                return dset[start:stop]
+            dset.read_direct(out, np.s_[start:stop], np.s_[0:stop - start])
+            return out
+        if out is None:
+            out = np.empty((stop - start, *dset.shape[1:]), np.uint8)
+        k = dset.chunks[0]
+        for first in range(start - start % k, stop, k):
+            chunk = _chunk_array(dset, first, shard)
+            a, b = max(start, first), min(stop, first + k)
+            out[a - start:b - start] = chunk[a - first:b - first]
+        return out
+
+
+def check_image_chunks(dset: h5py.Dataset, shard: str) -> None:
+    """Inflate every compressed chunk once (bounded), so `verify` finds bombs and damaged gzip streams."""
+    with shard_errors(shard):
+        if dset.id.get_create_plist().get_nfilters() == 0:
+            return
+        for first in range(0, dset.shape[0], dset.chunks[0]):
+            _chunk_array(dset, first, shard)

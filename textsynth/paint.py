@@ -142,10 +142,9 @@ class Painter:
 
     def sample_params(self, rng: np.random.Generator, text: str, index: int = 0) -> SampleParams:
         """Draw a record for `text`: font, size, position and augmentations. Raises TextDoesNotFit."""
-        fonts = self.fontset.covering(text)
-        if not fonts:
+        font_id = self.fontset.sample(rng, text)
+        if font_id is None:
             raise TextDoesNotFit(f"no font draws every character of {text!r}")
-        font_id = fonts[int(rng.integers(len(fonts)))]
         aug = sample_augment(rng, self.config.augment, self.noise)
         pad = blur_padding(aug.blur)
         largest = min(self.max_size, self._predicted_max_size(font_id, text, aug.angle, pad))

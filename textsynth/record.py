@@ -52,6 +52,7 @@ class SampleParams:
     noise_col: int = field(metadata=_column(np.int32))
     background: int = field(metadata=_column(np.uint8))
     foreground: int = field(metadata=_column(np.uint8))
+    text_kind: int = field(default=0, metadata=_column(np.uint8))  # index into text.TEXT_KINDS (manifest: kinds)
 
     @classmethod
     def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int,

@@ -42,15 +42,17 @@ def painter_rate(gen: SampleGenerator, start: int, count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=3000, help="images per measurement")
+    parser.add_argument("--preset", default="default", help="config preset to measure (default: default)")
     args = parser.parse_args()
-    config = RenderConfig(n=args.n)
+    config = RenderConfig.from_dict({"preset": args.preset, "n": args.n})
     gen = SampleGenerator(config)
     texts = [gen.params(i).text for i in range(args.n)]
     paths = [f.path for f in gen.fontset.fonts]
     floor = floor_rate(texts, paths, config.canvas.width, config.canvas.height)
     cold = painter_rate(SampleGenerator(config), 0, args.n)  # fresh glyph caches
     warm = painter_rate(gen, args.n, args.n)  # caches filled by the first pass over texts
-    print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each")
+    print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each, "
+          f"preset {args.preset}, {len(paths)} fonts")
     print(f"bare-Pillow floor       : {floor:8.0f} images/s")
     print(f"textsynth painter (cold): {cold:8.0f} images/s  = {cold / floor:.2f}x floor")
     print(f"textsynth painter (warm): {warm:8.0f} images/s  = {warm / floor:.2f}x floor")

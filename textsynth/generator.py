@@ -39,7 +39,7 @@ class SampleGenerator:
             kind, text = draw_text(self.source, rng)
             try:
                 params = self.painter.sample_params(rng, text, index)
-                return params if kind == 0 else params.replace(text_kind=kind)
+                return params.set_text_kind(kind) if kind else params
             except TextDoesNotFit:
                 self.redrawn += 1
         c = self.config

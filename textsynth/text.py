@@ -208,8 +208,9 @@ class PhraseText:
         self._words = [words[i] for i in keep]
         c = counts[keep]
         p = 0.3 / len(keep) + (0.7 * c / c.sum() if c.sum() > 0 else 0.7 / len(keep))
-        self._cum = np.cumsum(p / p.sum())
-        self._cum[-1] = 1.0
+        cum = np.cumsum(p / p.sum())
+        cum[-1] = 1.0
+        self._cum = cum.tolist()  # bisect on a list beats a numpy call for the few words a phrase needs
         self._upper_ok = set("".join(self._words).upper()) <= allowed
         self._space = " " in allowed
         self._gaps = [g for g in (", ", ": ", "-") if set(g) <= allowed]
@@ -227,12 +228,11 @@ class PhraseText:
         return [w.upper() for w in words]
 
     def sample(self, rng: np.random.Generator) -> str:
-        words, max_len = self._words, self.max_len
+        words, max_len, cum = self._words, self.max_len, self._cum
         for _ in range(1000):
-            r = rng.random(24)
+            r = rng.random(24).tolist()
             target = self.min_len + int(r[0] * (max_len - self.min_len + 1))
-            picks = np.searchsorted(self._cum, r[1:11]).tolist()
-            chosen = [words[picks[0]]]
+            chosen = [words[bisect_right(cum, r[1])]]
             seps = []
             length = len(chosen[0])
             for k in range(1, 10):
@@ -242,7 +242,7 @@ class PhraseText:
                 sep = " "
                 if self._gaps and g < 0.12:
                     sep = self._gaps[int(g / 0.12 * len(self._gaps))]
-                w = words[picks[k]]
+                w = words[bisect_right(cum, r[1 + k])]
                 if length + len(sep) + len(w) > max_len:
                     continue
                 seps.append(sep)
@@ -289,7 +289,7 @@ class CorpusText:
     def sample(self, rng: np.random.Generator) -> str:
         tokens, max_len = self._tokens, self.max_len
         for _ in range(1000):
-            r = rng.random(2)
+            r = rng.random(2).tolist()
             target = self.min_len + int(r[0] * (max_len - self.min_len + 1))
             i = int(r[1] * len(tokens))
             text = tokens[i]
@@ -367,7 +367,7 @@ class NumbersText:
     def sample(self, rng: np.random.Generator) -> str:
         formats, max_len = self._formats, self.max_len
         for _ in range(1000):
-            r = rng.random(42)
+            r = rng.random(42).tolist()
             target = self.min_len + int(r[0] * (max_len - self.min_len + 1))
             text = ""
             for k in range(4):

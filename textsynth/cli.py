@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render_flags(p)
     p.set_defaults(func=cmd_config)
 
-    p = sub.add_parser("fonts", help="print which charset characters each font really draws")
+    p = sub.add_parser("fonts", help="print which charset characters each font really draws, and each family's share")
     _add_render_flags(p, only=("fonts", "charset"))
     p.set_defaults(func=cmd_fonts)
 

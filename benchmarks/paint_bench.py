@@ -78,7 +78,7 @@ def main() -> None:
     cold = painter_rate(SampleGenerator(config), 0, args.n)  # fresh glyph caches
     warm = painter_rate(gen, args.n, args.n)  # caches filled by the first pass over texts
     print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each, "
-          f"preset {args.preset}")
+          f"preset {args.preset}, {len(paths)} fonts")
     print(f"bare-Pillow floor       : {floor:8.0f} images/s")
     print(f"textsynth painter (cold): {cold:8.0f} images/s  = {cold / floor:.2f}x floor")
     print(f"textsynth painter (warm): {warm:8.0f} images/s  = {warm / floor:.2f}x floor")

@@ -110,7 +110,7 @@ def test_training_refuses_data_whose_labels_cannot_fit(tiny_data, tmp_path):
     cfg.canvas.margin = 1
     cfg.text.charset = "il.,'"
     render(cfg, out, progress=False)
-    with pytest.raises(TextsynthError, match=r"sample \d+ \('.+'\) needs \d time steps .* the model has 4"):
+    with pytest.raises(TextsynthError, match=r"sample \d+ \(['\"].+['\"]\) needs \d time steps .* the model has 4"):
         train(TrainConfig(data=str(out), val=str(out), out=str(tmp_path / "run"), preset="tiny", epochs=1))
 
 

@@ -195,9 +195,9 @@ def test_not_enough_disk_space_is_refused_with_the_estimate(tmp_path, monkeypatc
 
 def test_corpus_lines_that_cannot_fit_the_canvas_are_redrawn_and_counted(tmp_path):
     corpus = tmp_path / "lines.txt"
-    corpus.write_text("WWWWWWWW\nab cd\n", encoding="utf-8")
+    corpus.write_text("WWWWWWWWWW\nab cd\n", encoding="utf-8")  # 10 W: too wide even for a condensed face
     cfg = small_config(n=30, output__shard_size=15)
-    cfg.canvas.width, cfg.canvas.height = 64, 32
+    cfg.canvas.width, cfg.canvas.height = 48, 32
     cfg.text.source = f"lines:{corpus}"
     result = render(cfg, tmp_path / "ds", progress=False)
     redrawn = result.manifest.text_source["redrawn_not_fitting"]

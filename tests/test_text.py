@@ -2,7 +2,17 @@ import numpy as np
 import pytest
 
 from textsynth import Charset, TextsynthError
-from textsynth.text import LinesText, RandomText, WordsText, make_text_source
+from textsynth.text import (
+    KIND_IDS,
+    TEXT_KINDS,
+    LinesText,
+    RandomText,
+    WordsText,
+    data_dir,
+    draw_text,
+    make_text_source,
+    parse_source_spec,
+)
 
 
 def test_random_text_never_has_invisible_spaces():
@@ -51,3 +61,82 @@ def test_lines_source_skips_what_does_not_fit(tmp_path):
 def test_missing_words_file_is_a_clear_error(tmp_path):
     with pytest.raises(TextsynthError, match="does not exist"):
         make_text_source(f"words:{tmp_path / 'nope.txt'}", Charset.default(), 4, 16)
+
+
+# --- bundled natural text, numbers and mixes ---------------------------------------------------------------
+
+def draws(source, n, seed=0):
+    return [draw_text(source, np.random.default_rng([seed, i])) for i in range(n)]
+
+
+def test_mix_proportions_bounds_charset_and_determinism():
+    cs = Charset.default()
+    source = make_text_source("mix:random=0.4,words=0.3,lines=0.2,numbers=0.1", cs, 4, 16)
+    out = draws(source, 4000)
+    kinds = np.bincount([k for k, _ in out], minlength=len(TEXT_KINDS)) / len(out)
+    assert np.allclose(kinds, [0.4, 0.3, 0.2, 0.1], atol=0.03), kinds
+    symbols = set(cs.symbols)
+    for _, text in out:
+        assert 4 <= len(text) <= 16 and set(text) <= symbols, text
+        assert text == text.strip() and "  " not in text
+    assert draws(source, 50) == out[:50]  # text i depends only on (seed, i)
+    assert draws(source, 50, seed=1) != out[:50]
+
+
+def test_words_make_phrases_with_case_variants_and_punctuation():
+    cs = Charset.default()
+    texts = [t for _, t in draws(make_text_source("words", cs, 4, 24), 3000)]
+    assert all(4 <= len(t) <= 24 and not cs.missing(t) for t in texts)
+    assert sum(t.isupper() for t in texts) > 150  # UPPER CASE phrases
+    assert sum(t.istitle() and " " in t for t in texts) > 100  # Title Case phrases
+    assert sum(t[0].islower() for t in texts) > 1000  # most as listed
+    assert sum("," in t for t in texts) > 30 and sum(t.endswith(".") for t in texts) > 300
+    common = sum(w in ("the", "of", "and", "a", "to", "in") for t in texts for w in t.lower().split())
+    assert common > 300  # drawn by frequency, not uniformly over 75k words
+
+
+def test_lines_are_stretches_of_the_bundled_running_text():
+    cs = Charset.default()
+    texts = [t for _, t in draws(make_text_source("lines", cs, 8, 30), 500)]
+    corpus = " ".join((data_dir() / "devils-dictionary.txt").read_text(encoding="utf-8").split())
+    assert all(8 <= len(t) <= 30 and not cs.missing(t) for t in texts)
+    assert sum(t in corpus for t in texts) > 400  # verbatim, but for punctuation mapped into the charset
+
+
+def test_numbers_dates_and_codes_stay_in_the_charset():
+    cs = Charset.default()
+    texts = [t for _, t in draws(make_text_source("numbers", cs, 4, 16), 1000)]
+    assert all(4 <= len(t) <= 16 and not cs.missing(t) and any(c.isdigit() for c in t) for t in texts)
+    assert any(":" in t for t in texts) and any("-" in t for t in texts) and any("," in t for t in texts)
+    digits = Charset.from_string("0123456789 ")
+    only_digits = [t for _, t in draws(make_text_source("numbers", digits, 3, 10), 200)]
+    assert all(set(t) <= set("0123456789 ") and 3 <= len(t) <= 10 for t in only_digits)
+
+
+def test_a_mix_leaves_out_bundled_sources_the_charset_cannot_write():
+    source = make_text_source("mix:random=0.5,numbers=0.5", Charset.from_string("abc "), 3, 8)
+    assert {k for k, _ in draws(source, 100)} == {KIND_IDS["random"]}
+    assert any("numbers: left out" in why for why in source.report.skipped)
+    with pytest.raises(TextsynthError, match="needs digits"):
+        make_text_source("numbers", Charset.from_string("abc"), 3, 8)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("mix:random", "KIND=WEIGHT"), ("mix:random=x", "KIND=WEIGHT"), ("mix:random=0", "add up to 0"),
+    ("mix:poems=1", "text source must be"), ("numbers:x.txt", "text source must be"), ("words:", "must be"),
+    ("mix:random=1,random=2", "once"),
+])
+def test_bad_source_specs_are_one_line_errors(spec, message):
+    with pytest.raises(TextsynthError, match=message):
+        parse_source_spec(spec)
+
+
+def test_default_config_mixes_natural_text_and_records_the_kind(tmp_path):
+    from textsynth import RenderConfig, SampleGenerator
+
+    cfg = RenderConfig()
+    assert {k for k, _, _ in parse_source_spec(cfg.text.source)} == {"random", "words", "lines", "numbers"}
+    gen = SampleGenerator(cfg)
+    kinds = [gen.params(i).text_kind for i in range(300)]
+    assert set(kinds) == {0, 1, 2, 3}
+    assert gen.params(5) == gen.params(5)

@@ -575,17 +575,23 @@ def test_size_estimate_is_an_upper_bound(tmp_path):
         assert result.manifest.complete
 
 
-def test_failed_render_leaves_no_partial_or_unlisted_shard(tmp_path):
-    lines = tmp_path / "lines.txt"
-    lines.write_text("\n".join(["ab cd", "xy zw", "pq rs"] + ["W" * 30] * 100) + "\n")
+def test_failed_render_leaves_no_partial_or_unlisted_shard(tmp_path, monkeypatch):
+    from textsynth.generator import SampleGenerator
+
+    params = SampleGenerator.params
+
+    def failing(self, index):  # sample 238 can never fit: the render stops in the middle of shard 4
+        if index == 238:
+            raise TextsynthError("no text of 4-30 characters fits the canvas")
+        return params(self, index)
+
+    monkeypatch.setattr(SampleGenerator, "params", failing)
     cfg = small_config(n=400, seed=2, output__shard_size=50)
-    cfg.canvas.width, cfg.canvas.height = 64, 32
-    cfg.text.max_len, cfg.text.source = 30, f"lines:{lines}"
     out = tmp_path / "ds"
-    with pytest.raises(TextsynthError, match="no text of"):  # a sample past the first shards can never fit
+    with pytest.raises(TextsynthError, match="no text of"):
         render(cfg, out, progress=False)
     listed = {s["file"] for s in json.loads((out / MANIFEST_NAME).read_text())["shards"]}
-    assert {p.name for p in out.glob("shard-*")} == listed and 1 <= len(listed) < 8
+    assert {p.name for p in out.glob("shard-*")} == listed and len(listed) == 4
 
 
 def test_dataset_error_is_a_textsynth_error():

@@ -22,10 +22,12 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "width": (("canvas", "width"), int, "canvas width in pixels"),
     "height": (("canvas", "height"), int, "canvas height in pixels"),
     "charset": (("text", "charset"), str, 'default, a symbols file (one per line) or the symbols themselves'),
-    "text": (("text", "source"), str, "random, words:PATH or lines:PATH"),
+    "text": (("text", "source"), str, "random, words[:PATH], lines[:PATH], numbers or mix:KIND=WEIGHT,... "
+             "(words/lines alone: the bundled English data)"),
     "min-len": (("text", "min_len"), int, "shortest text, in characters"),
     "max-len": (("text", "max_len"), int, "longest text, in characters"),
-    "fonts": (("fonts", "dir"), str, "folder of .ttf/.otf fonts (default: the bundled fonts)"),
+    "fonts": (("fonts", "dir"), str, "folders of .ttf/.otf fonts, comma-separated; 'bundled' is the bundled "
+              "fonts (the default)"),
     "max-angle": (("augment", "max_angle"), float, "rotation range in degrees (±)"),
     "mirror": (("augment", "mirror"), float, "probability of a left-right flip"),
     "upside-down": (("augment", "upside_down"), float, "probability of a 180° turn"),
@@ -114,20 +116,38 @@ def cmd_fonts(args: argparse.Namespace) -> int:
 
     config = _config_from_args(args)
     charset = Charset.from_spec(config.text.charset)
-    fontset = FontSet.load(config.fonts.dir or None, charset)
-    rows = [("font", "face", "covered", "missing")]
+    fontset = FontSet.from_config(config.fonts, charset)
+    rows = [("font", "face", "class", "covered", "missing")]
     for info, cov in zip(fontset.fonts, fontset.coverage):
         missing = [c for c in charset.symbols if c not in cov]
-        rows.append((info.name, f"{info.family} {info.style}", f"{len(cov)}/{len(charset)}",
+        rows.append((info.name, f"{info.family} {info.style}", info.font_class or "?", f"{len(cov)}/{len(charset)}",
                      describe_chars(missing) if missing else "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for r in rows:
-        print("  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
+    _print_table(rows)
+    print()
+    share = fontset.probabilities("")
+    rows = [("family", "class", "faces", "full coverage", "share of samples")]
+    for family, ids in sorted(fontset.families().items(), key=lambda kv: kv[0].lower()):
+        classes = sorted({fontset.fonts[i].font_class or "?" for i in ids})
+        full = sum(len(fontset.coverage[i]) == len(charset) for i in ids)
+        rows.append((family, ",".join(classes), str(len(ids)), f"{full}/{len(ids)}",
+                     f"{100 * sum(share.get(i, 0.0) for i in ids):.1f} %"))
+    _print_table(rows)
+    counts: dict[str, int] = {}
+    for f in fontset.fonts:
+        counts[f.font_class or "?"] = counts.get(f.font_class or "?", 0) + 1
+    print(f"\n{len(fontset)} faces in {len(fontset.families())} families, weighting by {fontset.weighting}; classes: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     uncovered = fontset.uncovered()
     if uncovered:
         print(f"no font draws: {describe_chars(uncovered)}")
         return 1
     return 0
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(r[i].ljust(widths[i]) for i in range(len(widths))) + "  " + r[-1])
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -229,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render_flags(p)
     p.set_defaults(func=cmd_config)
 
-    p = sub.add_parser("fonts", help="print which charset characters each font really draws")
+    p = sub.add_parser("fonts", help="print which charset characters each font really draws, and each family's share")
     _add_render_flags(p, only=("fonts", "charset"))
     p.set_defaults(func=cmd_fonts)
 

@@ -46,7 +46,8 @@ class CanvasConfig:
 
 @dataclass
 class TextConfig:
-    source: str = "random"  # random | words:PATH | lines:PATH
+    # random | words[:PATH] | lines[:PATH] | numbers | mix:KIND=WEIGHT,... (words/lines alone: the bundled data)
+    source: str = "mix:random=0.3,words=0.35,lines=0.2,numbers=0.15"
     charset: str = "default"  # default | path to a symbols file | the symbols themselves
     min_len: int = 4
     max_len: int = 16
@@ -54,7 +55,10 @@ class TextConfig:
 
 @dataclass
 class FontConfig:
-    dir: str = ""  # empty: the bundled fonts/
+    dir: str = ""  # font folders, comma-separated (a list in TOML); "bundled" or empty: the bundled fonts/
+    families: tuple[str, ...] = ()  # keep only these families (empty: every family of the folders)
+    weighting: str = "family"  # family: a family first, then one of its faces | face: uniform over faces
+    family_weights: dict[str, float] = field(default_factory=dict)  # family -> weight (default 1.0)
     min_size: float = 0.375  # font size range, as fractions of the canvas height
     max_size: float = 0.6875
 
@@ -221,8 +225,18 @@ class RenderConfig:
         for ok, message in checks:
             if not ok():
                 raise TextsynthError(message)
-        if not (t.source == "random" or t.source.startswith(("words:", "lines:"))):
-            raise TextsynthError(f"text source must be random, words:PATH or lines:PATH, got {t.source!r}")
+        from textsynth.text import parse_source_spec
+
+        parse_source_spec(t.source)  # raises a one-line error naming what is wrong
+        if f.weighting not in ("family", "face"):
+            raise TextsynthError(f"fonts.weighting must be family or face, got {f.weighting!r}")
+        if not all(isinstance(x, str) and x for x in f.families):
+            raise TextsynthError(f"fonts.families must be a list of family names, got {list(f.families)!r}")
+        if not isinstance(f.family_weights, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                for k, v in f.family_weights.items()):
+            raise TextsynthError("fonts.family_weights must map family names to non-negative numbers, "
+                                 f"got {f.family_weights!r}")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -331,9 +345,15 @@ def _coerce(current: Any, value: Any, origin: str, name: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise wrong
         return tuple(value)
+    if isinstance(current, dict):
+        if not isinstance(value, dict):
+            raise wrong
+        return dict(value)
     if isinstance(current, str):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
+        if name == "fonts.dir" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return ",".join(value)  # several font folders as a TOML list
         if not isinstance(value, str):
             raise wrong
         return value

@@ -1,12 +1,21 @@
-"""Font sets: loading TTF/OTF files and deciding which charset characters each font really draws."""
+"""Font sets: loading TTF/OTF files, deciding which charset characters each font really draws, and picking a
+sample's font (by family, then by face) among the fonts that draw its whole text."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
+import tomllib
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import PIL
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
@@ -16,6 +25,10 @@ from textsynth.errors import TextsynthError
 FONT_SUFFIXES = (".ttf", ".otf")
 # Size at which coverage is tested; large enough that a real glyph never rasterizes to nothing.
 _PROBE_SIZE = 48
+# Bump when the coverage probe changes: cached coverage of an older probe is then ignored.
+_PROBE_VERSION = 1
+FAMILIES_FILE = "families.toml"  # optional per-folder metadata: family names, classes, licences
+WEIGHTINGS = ("family", "face")
 
 
 def bundled_fonts_dir() -> Path:
@@ -25,6 +38,23 @@ def bundled_fonts_dir() -> Path:
         if any(candidate.glob("*.ttf")):
             return candidate
     raise TextsynthError("the bundled fonts folder is missing from this installation; pass --fonts DIR")
+
+
+def font_dirs(spec: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    """The folders a `--fonts` value names: comma- or os.pathsep-separated, a list, `bundled`, or empty = bundled."""
+    if spec is None:
+        parts: list[str] = []
+    elif isinstance(spec, (str, Path)):
+        parts = str(spec).replace(os.pathsep, ",").split(",")
+    else:
+        parts = [p for item in spec for p in str(item).replace(os.pathsep, ",").split(",")]
+    parts = [p.strip() for p in parts if p.strip()]
+    dirs: list[Path] = []
+    for part in parts or ["bundled"]:
+        path = bundled_fonts_dir() if part == "bundled" else Path(part).expanduser()
+        if path not in dirs:
+            dirs.append(path)
+    return dirs
 
 
 @dataclass(frozen=True)
@@ -37,10 +67,14 @@ class FontInfo:
     style: str
     licence: str
     sha256: str
+    font_class: str = ""  # serif, sans, monospace, ... from the folder's families.toml; empty if unknown
 
     def to_dict(self) -> dict:
-        return {"file": self.name, "family": self.family, "style": self.style,
-                "licence": self.licence, "sha256": self.sha256}
+        d = {"file": self.name, "family": self.family, "style": self.style,
+             "licence": self.licence, "sha256": self.sha256}
+        if self.font_class:
+            d["class"] = self.font_class
+        return d
 
 
 def _licence_of(names) -> str:
@@ -56,25 +90,28 @@ def _licence_of(names) -> str:
     return first or url or "unknown (no licence in the font's name table)"
 
 
-def _read_font(path: Path) -> tuple[FontInfo, set[int]]:
-    data = path.read_bytes()
+def _open_font(path: Path) -> tuple[dict, set[int]]:
+    """The name-table facts of a font file and its cmap's code points."""
+    log = logging.getLogger("fontTools")
+    level = log.level
+    log.setLevel(logging.ERROR)  # harmless table quirks ("extra bytes in post.stringData") are no news to a user
     try:
         tt = TTFont(path, lazy=True, fontNumber=0)
         cmap = tt.getBestCmap()
         names = tt["name"]
-        info = FontInfo(
-            path=str(path), name=path.name,
-            family=names.getDebugName(1) or path.stem, style=names.getDebugName(2) or "",
-            licence=_licence_of(names), sha256=hashlib.sha256(data).hexdigest(),
-        )
+        facts = {"family": (names.getDebugName(16) or names.getDebugName(1) or path.stem).strip(),
+                 "style": (names.getDebugName(17) or names.getDebugName(2) or "").strip(),
+                 "licence": _licence_of(names)}
     except Exception as exc:  # fontTools raises many unrelated types on a damaged file
         raise TextsynthError(f"font file {path} is not a readable TrueType/OpenType font ({exc})") from None
+    finally:
+        log.setLevel(level)
     if not cmap:
         raise TextsynthError(f"font file {path} has no Unicode character map")
-    return info, set(cmap)
+    return facts, set(cmap)
 
 
-def _render_coverage(path: str, cmap: set[int], chars: tuple[str, ...]) -> frozenset[str]:
+def _render_coverage(path: str, cmap: set[int], chars: Iterable[str]) -> frozenset[str]:
     """Characters the font draws: in the cmap AND rendering to real ink that is not the .notdef box."""
     try:
         font = ImageFont.truetype(path, _PROBE_SIZE, layout_engine=ImageFont.Layout.BASIC)
@@ -100,42 +137,192 @@ def _render_coverage(path: str, cmap: set[int], chars: tuple[str, ...]) -> froze
     return frozenset(covered)
 
 
+# --- on-disk cache of the font facts and coverage, keyed by the file's sha256 ----------------------------
+
+def cache_dir() -> Path | None:
+    """Where font facts are cached: $TEXTSYNTH_CACHE_DIR, else the user cache dir; None when disabled ("")."""
+    env = os.environ.get("TEXTSYNTH_CACHE_DIR")
+    if env is not None:
+        return Path(env) / "fonts" if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "textsynth" / "fonts"
+
+
+def _charset_key(chars: Sequence[str]) -> str:
+    probe = f"{_PROBE_VERSION}|{PIL.__version__}|{''.join(sorted(set(chars)))}"
+    return hashlib.sha256(probe.encode("utf-8")).hexdigest()[:24]
+
+
+def _cache_read(sha: str) -> dict:
+    root = cache_dir()
+    if root is None:
+        return {}
+    try:
+        data = json.loads((root / f"{sha}.json").read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _cache_write(sha: str, data: dict) -> None:
+    root = cache_dir()
+    if root is None:
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".{sha}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, root / f"{sha}.json")
+    except OSError:
+        pass  # a read-only home is no reason to fail a render: the cache is only a speed-up
+
+
+def _font_facts(path: Path, sha: str, chars: tuple[str, ...]) -> tuple[dict, frozenset[str]]:
+    """Name-table facts and coverage of `chars`, from the cache when this file content was seen before."""
+    key = _charset_key(chars)
+    cached = _cache_read(sha)
+    facts, coverage = cached.get("facts"), cached.get("coverage", {})
+    if isinstance(facts, dict) and isinstance(coverage, dict) and isinstance(coverage.get(key), str):
+        return facts, frozenset(coverage[key]) & frozenset(chars)
+    facts, cmap = _open_font(path)
+    covered = _render_coverage(str(path), cmap, chars)
+    coverage = coverage if isinstance(coverage, dict) else {}
+    coverage[key] = "".join(sorted(covered))
+    _cache_write(sha, {"file": path.name, "facts": facts, "coverage": coverage})
+    return facts, covered
+
+
+# --- folder metadata (families.toml) ----------------------------------------------------------------------
+
+def read_families_file(directory: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(families, faces) of a folder's families.toml: {family: {class, package, licence, licence_file, files}},
+    {file: {class?, style?}}; empty when the folder has none."""
+    path = directory / FAMILIES_FILE
+    if not path.is_file():
+        return {}, {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TextsynthError(f"{path} is not valid TOML: {exc}") from None
+    families, faces = data.get("families", {}), data.get("faces", {})
+    if not isinstance(families, dict) or not isinstance(faces, dict):
+        raise TextsynthError(f"{path}: [families] and [faces] must be tables")
+    return families, faces
+
+
+def _face_metadata(directory: Path) -> dict[str, dict]:
+    """file name -> {family, class, licence, style?} from the folder's families.toml."""
+    families, faces = read_families_file(directory)
+    out: dict[str, dict] = {}
+    for family, entry in families.items():
+        for file in entry.get("files", []):
+            out[file] = {"family": family, "class": entry.get("class", ""), "licence": entry.get("licence", "")}
+    for file, entry in faces.items():
+        out.setdefault(file, {}).update(entry)
+    return out
+
+
 @lru_cache(maxsize=32)
-def _load_cached(directory: str, stamp: tuple,
-                 chars: tuple[str, ...]) -> tuple[tuple[FontInfo, ...], tuple[frozenset[str], ...]]:
+def _load_cached(directory: str, stamp: tuple, chars: tuple[str, ...]) -> tuple[tuple[FontInfo, ...],
+                                                                               tuple[frozenset[str], ...]]:
     infos, coverage = [], []
-    for path in sorted(Path(directory).iterdir()):
-        if path.suffix.lower() not in FONT_SUFFIXES or not path.is_file():
-            continue
-        info, cmap = _read_font(path)
-        infos.append(info)
-        coverage.append(_render_coverage(info.path, cmap, chars))
+    meta = _face_metadata(Path(directory))
+    for name, _, _ in stamp:
+        if name == FAMILIES_FILE:
+            continue  # in the stamp so that editing it invalidates the in-process cache
+        path = Path(directory) / name
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        facts, covered = _font_facts(path, sha, chars)
+        m = meta.get(name, {})
+        infos.append(FontInfo(path=str(path), name=name, family=m.get("family") or facts["family"],
+                              style=m.get("style") or facts["style"], licence=m.get("licence") or facts["licence"],
+                              sha256=sha, font_class=m.get("class", "")))
+        coverage.append(covered)
     return tuple(infos), tuple(coverage)
 
 
-class FontSet:
-    """The fonts of a render, each with the set of charset characters it can draw."""
+def _load_dir(directory: Path, charset: Charset) -> tuple[tuple[FontInfo, ...], tuple[frozenset[str], ...]]:
+    if not directory.is_dir():
+        raise TextsynthError(f"fonts folder {directory} does not exist or is not a folder")
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
+    if not files:
+        raise TextsynthError(f"fonts folder {directory} holds no .ttf or .otf files")
+    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    meta_file = directory / FAMILIES_FILE
+    if meta_file.is_file():
+        stamp += ((FAMILIES_FILE, meta_file.stat().st_size, meta_file.stat().st_mtime_ns),)
+    return _load_cached(str(directory.resolve()), stamp, charset.symbols)
 
-    def __init__(self, fonts: list[FontInfo], coverage: list[frozenset[str]], charset: Charset):
+
+# --- the font set -----------------------------------------------------------------------------------------
+
+class FontSet:
+    """The fonts of a render, each with the set of charset characters it can draw, and how they are picked.
+
+    `sample(rng, text)` draws a font among those that draw every character of `text`: with `weighting="family"`
+    a family first (weight `family_weights.get(family, 1.0)`), then one of its covering faces uniformly; with
+    `weighting="face"` a face with weight `family_weights.get(family, 1.0)` (uniform when no weights are given).
+    The choice tables are precomputed once per coverage pattern (the set of fonts covering a text).
+    """
+
+    def __init__(self, fonts: list[FontInfo], coverage: list[frozenset[str]], charset: Charset,
+                 weighting: str = "face", family_weights: Mapping[str, float] | None = None):
+        if weighting not in WEIGHTINGS:
+            raise TextsynthError(f"font weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
         self.fonts = list(fonts)
         self.coverage = list(coverage)
         self.charset = charset
+        self.weighting = weighting
+        self.family_weights = dict(family_weights or {})
+        unknown = sorted(set(self.family_weights) - {f.family for f in self.fonts})
+        if unknown:
+            raise TextsynthError(f"fonts.family_weights names families that are not loaded: {', '.join(unknown)}")
+        if any(not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0 for w in self.family_weights.values()):
+            raise TextsynthError("fonts.family_weights must be non-negative numbers")
         full = frozenset(charset.symbols)
         self._all_ids = tuple(range(len(self.fonts)))
         self._full_cover = all(cov >= full for cov in self.coverage)
+        # Bit i of _char_mask[c] is set when font i draws c: a text's covering fonts are an AND over its characters.
+        self._char_mask: dict[str, int] = {}
+        for i, cov in enumerate(self.coverage):
+            for c in cov:
+                self._char_mask[c] = self._char_mask.get(c, 0) | (1 << i)
+        self._everyone = (1 << len(self.fonts)) - 1
+        self._tables: dict[int, tuple] = {}
 
     @classmethod
-    def load(cls, directory: str | Path | None, charset: Charset) -> FontSet:
-        """Load every .ttf/.otf in `directory` (the bundled fonts when None) and test their coverage."""
-        directory = Path(directory) if directory else bundled_fonts_dir()
-        if not directory.is_dir():
-            raise TextsynthError(f"fonts folder {directory} does not exist or is not a folder")
-        files = sorted(p for p in directory.iterdir() if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
-        if not files:
-            raise TextsynthError(f"fonts folder {directory} holds no .ttf or .otf files")
-        stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-        infos, coverage = _load_cached(str(directory.resolve()), stamp, charset.symbols)
-        return cls(list(infos), list(coverage), charset)
+    def load(cls, directory: str | Path | Sequence[str | Path] | None, charset: Charset, *,
+             families: Sequence[str] = (), weighting: str = "face",
+             family_weights: Mapping[str, float] | None = None) -> FontSet:
+        """Load every .ttf/.otf of the folders `directory` names (see `font_dirs`; None: the bundled fonts), keep
+        the faces of `families` (all when empty), and test their coverage of `charset`."""
+        infos: list[FontInfo] = []
+        coverage: list[frozenset[str]] = []
+        seen: set[str] = set()
+        for d in font_dirs(directory):
+            dir_infos, dir_cov = _load_dir(d, charset)
+            for info, cov in zip(dir_infos, dir_cov):
+                if info.sha256 not in seen:  # the same file in two folders counts once
+                    seen.add(info.sha256)
+                    infos.append(info)
+                    coverage.append(cov)
+        if families:
+            wanted = set(families)
+            missing = sorted(wanted - {f.family for f in infos})
+            if missing:
+                known = sorted({f.family for f in infos})
+                raise TextsynthError(f"fonts.families names families that are not in the fonts folders: "
+                                     f"{', '.join(missing)} (known: {', '.join(known)})")
+            keep = [i for i, f in enumerate(infos) if f.family in wanted]
+            infos, coverage = [infos[i] for i in keep], [coverage[i] for i in keep]
+        return cls(infos, coverage, charset, weighting=weighting, family_weights=family_weights)
+
+    @classmethod
+    def from_config(cls, fonts_config, charset: Charset) -> FontSet:
+        """The font set a `FontConfig` describes."""
+        return cls.load(fonts_config.dir or None, charset, families=tuple(fonts_config.families),
+                        weighting=fonts_config.weighting, family_weights=dict(fonts_config.family_weights))
 
     def uncovered(self) -> list[str]:
         """Charset symbols that no font draws."""
@@ -147,12 +334,72 @@ class FontSet:
         if missing:
             raise TextsynthError(f"no font draws these charset characters: {describe_chars(missing)}")
 
+    def families(self) -> dict[str, list[int]]:
+        """Family name -> ids of its faces, in font order."""
+        out: dict[str, list[int]] = {}
+        for i, f in enumerate(self.fonts):
+            out.setdefault(f.family, []).append(i)
+        return out
+
+    def _mask(self, text: str) -> int:
+        if self._full_cover:
+            return self._everyone
+        mask = self._everyone
+        get = self._char_mask.get
+        for c in set(text):
+            mask &= get(c, 0)
+        return mask
+
     def covering(self, text: str) -> tuple[int, ...]:
         """Ids of the fonts that draw every character of `text`."""
         if self._full_cover:
             return self._all_ids
-        chars = set(text)
-        return tuple(i for i, cov in enumerate(self.coverage) if chars <= cov)
+        return self._table(self._mask(text))[0]
+
+    def _table(self, mask: int) -> tuple:
+        """(font ids, cumulative probabilities or None when uniform) for the fonts in `mask`."""
+        table = self._tables.get(mask)
+        if table is None:
+            ids = tuple(i for i in range(len(self.fonts)) if mask >> i & 1)
+            weight = {}
+            if self.weighting == "family":
+                per_family: dict[str, list[int]] = {}
+                for i in ids:
+                    per_family.setdefault(self.fonts[i].family, []).append(i)
+                for family, members in per_family.items():
+                    for i in members:
+                        weight[i] = self.family_weights.get(family, 1.0) / len(members)
+            else:
+                for i in ids:
+                    weight[i] = self.family_weights.get(self.fonts[i].family, 1.0)
+            w = np.array([weight[i] for i in ids], dtype=np.float64)
+            if ids and w.sum() <= 0:
+                ids, w = (), w[:0]  # every covering family has weight 0: nothing may draw this text
+            uniform = len(set(w.tolist())) <= 1
+            cum = None if uniform else (np.cumsum(w) / w.sum()).tolist()
+            table = self._tables[mask] = (ids, cum)
+        return table
+
+    def probabilities(self, text: str = "") -> dict[int, float]:
+        """Font id -> probability that `sample` picks it for `text` (all fonts covering it)."""
+        ids, cum = self._table(self._mask(text))
+        if cum is None:
+            return {i: 1 / len(ids) for i in ids}
+        return {i: c - p for i, c, p in zip(ids, cum, [0.0, *cum[:-1]])}
+
+    def sample(self, rng: np.random.Generator, text: str) -> int | None:
+        """A font id for `text` drawn with `rng` (one draw), or None when no font draws all of it."""
+        ids, cum = self._table(self._mask(text))
+        if not ids:
+            return None
+        if cum is None:  # uniform: the same draw as textsynth 0.1, so seed-style renders keep their fonts
+            return ids[int(rng.integers(len(ids)))]
+        return ids[min(bisect_right(cum, rng.random()), len(ids) - 1)]
 
     def __len__(self) -> int:
         return len(self.fonts)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_tables"] = {}  # rebuilt lazily in the worker; keeps the pickle small
+        return state

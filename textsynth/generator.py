@@ -10,7 +10,7 @@ from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.paint import Painter, TextDoesNotFit
 from textsynth.record import SampleParams
-from textsynth.text import make_text_source
+from textsynth.text import draw_text, make_text_source
 
 # Texts drawn for one sample before the config is declared unable to produce fitting text.
 _MAX_REDRAWS = 200
@@ -23,7 +23,7 @@ class SampleGenerator:
         config.validate()
         self.config = config
         self.charset = charset or Charset.from_spec(config.text.charset)
-        self.fontset = fontset or FontSet.load(config.fonts.dir or None, self.charset)
+        self.fontset = fontset or FontSet.from_config(config.fonts, self.charset)
         self.fontset.require_full_charset()
         self.source = make_text_source(config.text.source, self.charset, config.text.min_len, config.text.max_len)
         self.painter = Painter(config, self.fontset)
@@ -36,9 +36,9 @@ class SampleGenerator:
         """Sample `index`'s record; texts that cannot fit are redrawn from the same stream."""
         rng = self.rng(index)
         for _ in range(_MAX_REDRAWS):
-            text = self.source.sample(rng)
+            kind, text = draw_text(self.source, rng)
             try:
-                return self.painter.sample_params(rng, text, index)
+                return self.painter.sample_params(rng, text, index, kind)
             except TextDoesNotFit:
                 self.redrawn += 1
         c = self.config

@@ -151,12 +151,11 @@ class Painter:
         h, w = mask.shape
         return w <= self.width - 2 * self.margin and h <= self.height - 2 * self.margin
 
-    def sample_params(self, rng: np.random.Generator, text: str, index: int = 0) -> SampleParams:
+    def sample_params(self, rng: np.random.Generator, text: str, index: int = 0, text_kind: int = 0) -> SampleParams:
         """Draw a record for `text`: font, size, position and augmentations. Raises TextDoesNotFit."""
-        fonts = self.fontset.covering(text)
-        if not fonts:
+        font_id = self.fontset.sample(rng, text)
+        if font_id is None:
             raise TextDoesNotFit(f"no font draws every character of {text!r}")
-        font_id = fonts[int(rng.integers(len(fonts)))]
         aug = sample_augment(rng, self.config.augment, self.noise)
         fx = self.degrader.sample(rng, self.config.effects)
         pad = blur_padding(aug.blur)
@@ -174,7 +173,7 @@ class Painter:
         x = int(rng.integers(self.margin, self.width - self.margin - w + 1))
         y = int(rng.integers(self.margin, self.height - self.margin - h + 1))
         return SampleParams.compose(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y, augment=aug,
-                                    effects=fx)
+                                    effects=fx, text_kind=text_kind)
 
     def _no_fit_message(self, text: str) -> str:
         return (f"text {text!r} ({len(text)} characters) does not fit a {self.width}x{self.height} canvas "

@@ -28,6 +28,7 @@ from textsynth.generator import SampleGenerator
 from textsynth.manifest import MANIFEST_NAME, Manifest, ShardRecord
 from textsynth.preview import save_sheet
 from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, shard_bytes_bound, shard_name
+from textsynth.text import TEXT_KINDS
 from textsynth.version import __version__
 
 BLOCK = 256  # samples rendered between two writes: bounds a worker's memory whatever the shard size
@@ -227,7 +228,7 @@ def _new_manifest(config: RenderConfig, gen: SampleGenerator, command: str) -> M
         width=config.canvas.width, height=config.canvas.height, max_len=config.text.max_len,
         shard_size=config.output.shard_size, textsynth_version=__version__, command=command,
         text_source={"spec": config.text.source, "kept": gen.source.report.kept,
-                     "skipped": gen.source.report.skipped},
+                     "skipped": gen.source.report.skipped, "kinds": list(TEXT_KINDS)},
     )
 
 

@@ -13,7 +13,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "seed": {
         "canvas": {"margin": 2},
         "text": {"source": "random", "min_len": 4, "max_len": 16},
-        "fonts": {"min_size": 0.375, "max_size": 0.6875},
+        "fonts": {"min_size": 0.375, "max_size": 0.6875, "dir": "bundled", "weighting": "face", "family_weights": {},
+                  "families": ["DejaVu Sans", "DejaVu Sans Mono", "DejaVu Serif",
+                               "Liberation Mono", "Liberation Sans", "Liberation Serif"]},
         "augment": {"max_angle": 3.0, "mirror": 0.0, "upside_down": 0.0, "noise": 0.6, "blur": 0.0,
                     "background": [200, 255], "foreground": [0, 60]},
         "effects": {"enabled": False},

@@ -101,12 +101,13 @@ class SampleParams(EffectParams, AugmentParams):
     font_size: int = _column(np.int32)
     x: int = _column(np.int32)
     y: int = _column(np.int32)
+    text_kind: int = _column(np.uint8, 0)  # index into text.TEXT_KINDS (manifest: text_source.kinds)
 
     @classmethod
     def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int,
-                augment: AugmentParams, effects: EffectParams = _NO_EFFECTS) -> SampleParams:
+                augment: AugmentParams, effects: EffectParams = _NO_EFFECTS, text_kind: int = 0) -> SampleParams:
         """The record of a placed text with its augmentation and effect parameters."""
-        return cls(index=index, text=text, font_id=font_id, font_size=font_size, x=x, y=y,
+        return cls(index=index, text=text, text_kind=text_kind, font_id=font_id, font_size=font_size, x=x, y=y,
                    **augment.__dict__, **effects.__dict__)
 
     @property

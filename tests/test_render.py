@@ -24,7 +24,7 @@ def test_shard_format_read_back_with_plain_h5py(tmp_path):
     assert manifest["format"] == "textsynth" and manifest["format_version"] == 1
     assert manifest["n"] == 120 and manifest["complete"] is True
     assert manifest["charset"] == list(Charset.default().symbols)
-    assert manifest["config"]["canvas"] == {"width": 256, "height": 32, "margin": 2}
+    assert manifest["config"]["canvas"] == {"width": 256, "height": 32, "margin": 2, "variable_width": False}
     assert {f["file"] for f in manifest["fonts"]} >= {"DejaVuSans.ttf", "LiberationMono-Regular.ttf"}
     assert [(s["file"], s["first"], s["count"]) for s in manifest["shards"]] == [
         ("shard-00000.h5", 0, 50), ("shard-00001.h5", 50, 50), ("shard-00002.h5", 100, 20)]
@@ -195,7 +195,7 @@ def test_not_enough_disk_space_is_refused_with_the_estimate(tmp_path, monkeypatc
 
 def test_corpus_lines_that_cannot_fit_the_canvas_are_redrawn_and_counted(tmp_path):
     corpus = tmp_path / "lines.txt"
-    corpus.write_text("WWWWWWWW\nab cd\n", encoding="utf-8")
+    corpus.write_text("WWWWWWWWWW\nab cd\n", encoding="utf-8")
     cfg = small_config(n=30, output__shard_size=15)
     cfg.canvas.width, cfg.canvas.height = 64, 32
     cfg.text.source = f"lines:{corpus}"

@@ -43,6 +43,9 @@ class SampleParams:
     font_size: int = field(metadata=_column(np.int32))
     x: int = field(metadata=_column(np.int32))
     y: int = field(metadata=_column(np.int32))
+    tracking: float = field(metadata=_column(np.float32))  # letter spacing, em
+    word_spacing: float = field(metadata=_column(np.float32))  # multiplier of the space's advance
+    width: int = field(metadata=_column(np.int32))  # the image's true width (the canvas width unless variable)
     angle: float = field(metadata=_column(np.float32))
     mirror: bool = field(metadata=_column(np.uint8))
     upside_down: bool = field(metadata=_column(np.uint8))
@@ -54,10 +57,11 @@ class SampleParams:
     foreground: int = field(metadata=_column(np.uint8))
 
     @classmethod
-    def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int,
-                augment: AugmentParams) -> SampleParams:
+    def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int, tracking: float,
+                word_spacing: float, width: int, augment: AugmentParams) -> SampleParams:
         """The record of a placed text with its augmentation parameters."""
-        return cls(index=index, text=text, font_id=font_id, font_size=font_size, x=x, y=y, **augment.__dict__)
+        return cls(index=index, text=text, font_id=font_id, font_size=font_size, x=x, y=y, tracking=tracking,
+                   word_spacing=word_spacing, width=width, **augment.__dict__)
 
     def replace(self, **changes) -> SampleParams:
         return dataclasses.replace(self, **changes)

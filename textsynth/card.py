@@ -36,6 +36,10 @@ def write_card(out: str | Path, manifest: Manifest) -> Path:
     charset = "".join(m.charset)
     status = "Complete." if m.complete else "**Unfinished render**: run the same command again to finish it."
     a = c["augment"]
+    width_note = ("\n- Variable width: each line is as wide as its text plus margins, at most "
+                  f"{m.width} px, stored padded to {m.width} px; its true width is `params/width` "
+                  "(`Sample.width`, `batch[\"width\"]`); `textsynth export` writes the crops."
+                  if c["canvas"].get("variable_width") else "")
     text = f"""# textsynth dataset
 
 {m.n:,} synthetic text-line images, {m.width}x{m.height} pixels, grayscale `uint8`, with their label ids,
@@ -50,6 +54,8 @@ in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
 - Text: `{c["text"]["source"]}`, {c["text"]["min_len"]}-{c["text"]["max_len"]} characters.
 - Augmentation: rotation within ±{a["max_angle"]}°, mirror p={a["mirror"]}, upside-down p={a["upside_down"]},
   speckle noise up to {a["noise"]}, blur up to {a["blur"]} px.
+- Labels are in logical (reading) order, also for right-to-left scripts such as Arabic or Hebrew: the image
+  shows the line right to left, the label stores its first character first.{width_note}
 
 ## Charset ({len(m.charset)} symbols; label id = position; CTC blank = {len(m.charset)})
 `{charset}`

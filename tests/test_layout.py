@@ -3,12 +3,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import uharfbuzz as hb
+from conftest import small_config
 from fontTools import subset
 from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from conftest import small_config
 from textsynth import RenderConfig, SampleGenerator
 from textsynth.dataset import open_dataset
 from textsynth.export import export_folder

@@ -259,7 +259,8 @@ class Dataset:
     def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
                 shards: Sequence[int] | None = None, epoch: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """Numpy batches: images (B, H, W) uint8, labels (B, max_len) int32 padded with -1, label_length (B,),
-        index (B,) int64, width (B,) int32 (each image's true width). Shuffling mixes contiguous blocks from every shard; `epoch` varies the order."""
+        index (B,) int64, width (B,) int32 (each image's true width). Shuffling mixes contiguous blocks from
+        every shard; `epoch` varies the order."""
         plan = ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder)
         ds = self.select_shards(shards) if shards is not None else self
         for number, window in enumerate(ds.windows(plan)):

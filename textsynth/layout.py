@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import unicodedata
 from dataclasses import dataclass
@@ -65,6 +66,26 @@ class Glyph:
     top: int
 
 
+@lru_cache(maxsize=4096)
+def _visible(char: str) -> bool:
+    return not char.isspace() and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+
+
+def _every_visible_cluster_inked(text: str, clusters: list[int], ink: tuple) -> bool:
+    """Whether each cluster holding a visible character has at least one glyph with an outline."""
+    inked = {c for c, i in zip(clusters, ink) if i is not None}
+    starts = None
+    for j, char in enumerate(text):
+        if j in inked or not _visible(char):
+            continue
+        if starts is None:
+            starts = sorted(set(clusters))
+        k = bisect.bisect_right(starts, j) - 1
+        if k < 0 or starts[k] not in inked:
+            return False
+    return True
+
+
 class FontLayout:
     """One font file: its HarfBuzz font (font units) and FreeType face stay open; glyph bitmaps per size by id."""
 
@@ -94,25 +115,23 @@ class FontLayout:
         buf.guess_segment_properties()
         hb.shape(self.hb_font, buf)
         infos, positions = buf.glyph_infos, buf.glyph_positions
-        gids = tuple(i.codepoint for i in infos)
+        gids = tuple([i.codepoint for i in infos])
         clusters = [i.cluster for i in infos]
-        starts = sorted(set(clusters)) + [len(text)]
-        cluster_text = {a: text[a:b] for a, b in zip(starts, starts[1:])}
-        cursive = buf.script in CURSIVE_SCRIPTS
         n = len(gids)
-        tracked = tuple(not cursive and k + 1 < n and clusters[k + 1] != clusters[k] for k in range(n))
-        ink = tuple(self.glyph_ink(g) for g in gids)
-        inked_clusters = {c for c, i in zip(clusters, ink) if i is not None}
-        visible = {c for c, s in cluster_text.items()
-                   if any(not ch.isspace() and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in s)}
-        drawable = 0 not in gids and visible <= inked_clusters
+        ink_of = self.glyph_ink
+        ink = tuple([ink_of(g) for g in gids])
+        if buf.script in CURSIVE_SCRIPTS or n == 0:
+            tracked = (False,) * n
+        else:
+            tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
         return Shaped(
             gids=gids,
-            x_advance=tuple(p.x_advance for p in positions),
-            x_offset=tuple(p.x_offset for p in positions),
-            y_offset=tuple(p.y_offset for p in positions),
-            space=tuple(cluster_text[c].isspace() for c in clusters),
-            tracked=tracked, ink=ink, upem=self.upem, drawable=drawable)
+            x_advance=tuple([p.x_advance for p in positions]),
+            x_offset=tuple([p.x_offset for p in positions]),
+            y_offset=tuple([p.y_offset for p in positions]),
+            space=tuple([text[c].isspace() for c in clusters]),
+            tracked=tracked, ink=ink, upem=self.upem,
+            drawable=0 not in gids and _every_visible_cluster_inked(text, clusters, ink))
 
     def _rasterize(self, gid: int, size: int) -> Glyph:
         if self._ft is None:
@@ -145,19 +164,27 @@ class FontLayout:
     def text_mask(self, text: str, size: int, tracking: float = 0.0, word_spacing: float = 1.0) -> np.ndarray:
         """The ink of `text` shaped on one baseline at `size` px per em, cropped to its ink box."""
         shaped = self.shape(text)
+        cache = self.glyphs.get(size)
+        if cache is None:
+            cache = self.glyphs[size] = {}
         placed = []
         scale = size / self.upem
-        for gid, pen, xo, yo in zip(shaped.gids, shaped.pen_positions(tracking, word_spacing), shaped.x_offset,
-                                    shaped.y_offset):
-            g = self.glyph(gid, size)
+        pen = 0.0
+        track_px = tracking * size
+        for gid, adv, xo, yo, space, tracked in zip(shaped.gids, shaped.x_advance, shaped.x_offset,
+                                                    shaped.y_offset, shaped.space, shaped.tracked):
+            g = cache.get(gid)
+            if g is None:
+                g = cache[gid] = self._rasterize(gid, size)
             if g.mask.size:
-                placed.append((round(pen * size + xo * scale) + g.left, g.top - round(yo * scale), g.mask))
+                placed.append((round(pen + xo * scale) + g.left, g.top - round(yo * scale), g.mask))
+            pen += adv * scale * (word_spacing if space else 1.0) + (track_px if tracked else 0.0)
         if not placed:
             raise TextsynthError(f"text {text!r} has no visible ink")
-        x0 = min(p[0] for p in placed)
-        y0 = min(p[1] for p in placed)
-        x1 = max(p[0] + p[2].shape[1] for p in placed)
-        y1 = max(p[1] + p[2].shape[0] for p in placed)
+        x0 = min([p[0] for p in placed])
+        y0 = min([p[1] for p in placed])
+        x1 = max([p[0] + p[2].shape[1] for p in placed])
+        y1 = max([p[1] + p[2].shape[0] for p in placed])
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         for x, y, m in placed:
             h, w = m.shape

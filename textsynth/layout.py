@@ -19,6 +19,8 @@ SHAPE_CACHE = 4096  # shaped (font, text) pairs kept per process
 CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp"})
 _LOAD_FLAGS = freetype.FT_LOAD_RENDER | freetype.FT_LOAD_TARGET_LIGHT | freetype.FT_LOAD_NO_BITMAP
 _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_FT_LOAD_GLYPH = freetype.raw.FT_Load_Glyph
+_NO_INK = np.zeros((0, 0), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -136,21 +138,23 @@ class FontLayout:
     def _rasterize(self, gid: int, size: int) -> Glyph:
         if self._ft is None:
             self._ft = freetype.Face(self.path)
+        face = self._ft
         if self._ft_size != size:
-            self._ft.set_pixel_sizes(0, size)
+            face.set_pixel_sizes(0, size)
             self._ft_size = size
-        self._ft.load_glyph(gid, _LOAD_FLAGS)
-        slot = self._ft.glyph
+        error = _FT_LOAD_GLYPH(face._FT_Face, gid, _LOAD_FLAGS)  # the raw call: no wrapper objects per glyph
+        if error:
+            raise TextsynthError(f"font file {self.path}: FreeType cannot load glyph {gid} (error {error})")
+        slot = face._FT_Face.contents.glyph.contents
         bm = slot.bitmap
         rows, width, pitch = bm.rows, bm.width, bm.pitch
         if rows and width and self.glyph_ink(gid) is not None:
-            raw = ctypes.string_at(bm._FT_Bitmap.buffer, rows * abs(pitch))
+            raw = ctypes.string_at(bm.buffer, rows * abs(pitch))
             mask = np.frombuffer(raw, np.uint8).reshape(rows, abs(pitch))[:, :width]
             if pitch < 0:
                 mask = mask[::-1]
-            mask = np.ascontiguousarray(mask)
-            return Glyph(mask, slot.bitmap_left, -slot.bitmap_top)
-        return Glyph(np.zeros((0, 0), np.uint8), 0, 0)
+            return Glyph(np.ascontiguousarray(mask), slot.bitmap_left, -slot.bitmap_top)
+        return Glyph(_NO_INK, 0, 0)
 
     def glyph(self, gid: int, size: int) -> Glyph:
         cache = self.glyphs.get(size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -14,6 +15,13 @@ from textsynth.layout import Layout
 from textsynth.record import SampleParams
 
 _FIT_SLACK_EM = 0.02  # hinting and pixel rounding beyond the outlines' extents
+
+
+@functools.lru_cache(maxsize=4096)
+def _shade(background: int, foreground: int) -> np.ndarray:
+    """Gray level for each ink coverage 0..255: background - round(coverage * contrast / 255)."""
+    ink = (np.arange(256, dtype=np.uint16) * (background - foreground) + 127) // 255
+    return (background - ink).astype(np.uint8)
 
 
 class TextDoesNotFit(TextsynthError):
@@ -126,9 +134,7 @@ class Painter:
         if p.x < 0 or p.y < 0 or p.x + w > p.width or p.y + h > self.height:
             raise TextsynthError(f"sample {p.index}: text box {w}x{h} at ({p.x}, {p.y}) leaves the canvas")
         canvas = np.full((self.height, self.width), p.background, np.uint8)
-        contrast = p.background - p.foreground
-        ink = (mask.astype(np.uint16) * contrast + 127) // 255
-        canvas[p.y:p.y + h, p.x:p.x + w] = p.background - ink.astype(np.uint8)
+        canvas[p.y:p.y + h, p.x:p.x + w] = _shade(p.background, p.foreground)[mask]
         image = self.noise.apply(canvas, p.noise_level, p.noise_row, p.noise_col)
         if p.width == self.width:
             image = apply_flips(image, p.mirror, p.upside_down)

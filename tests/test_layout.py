@@ -220,3 +220,13 @@ def test_charset_fonts_are_loaded_lazily_and_shaping_is_cached():
     font = next(iter(layout._fonts.values()))
     info = font.shape.cache_info()
     assert info.misses >= 1 and info.hits >= 1  # fit prediction and painting shared one shaping
+
+
+def test_glyph_caches_stay_within_their_budget_and_refill_identically():
+    gen = SampleGenerator(RenderConfig(n=1))
+    records = [gen.sample(i) for i in range(30)]
+    small = SampleGenerator(RenderConfig(n=1))
+    small.painter.layout.budget.limit = 20_000  # a few glyphs: emptied again and again
+    for p, img in records:
+        assert np.array_equal(small.painter.paint(p), img)
+        assert small.painter.layout.budget.used < 20_000 + 60 * 64 * 64

@@ -14,7 +14,11 @@ import uharfbuzz as hb
 
 from textsynth.errors import TextsynthError
 
-SHAPE_CACHE = 4096  # shaped (font, text) pairs kept per process
+SHAPE_CACHE = 4096  # shaped (font, text) pairs kept per font
+# Glyph bitmaps kept per process, all fonts and sizes together (a render with 20 fonts at 24-61 px holds
+# ~45 MB when every glyph has been drawn); past it every glyph cache is emptied and refills on demand.
+GLYPH_CACHE_BYTES = 96 << 20
+_GLYPH_OVERHEAD = 200  # bytes of Python objects per cached glyph besides its pixels
 # Scripts whose letters join: letter spacing would break the joins, so tracking is not applied inside them.
 CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp"})
 _LOAD_FLAGS = freetype.FT_LOAD_RENDER | freetype.FT_LOAD_TARGET_LIGHT | freetype.FT_LOAD_NO_BITMAP
@@ -88,11 +92,19 @@ def _every_visible_cluster_inked(text: str, clusters: list[int], ink: tuple) -> 
     return True
 
 
+class _Budget:
+    """Bytes of glyph bitmaps held by the fonts of one `Layout`."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+
+
 class FontLayout:
     """One font file: its HarfBuzz font (font units) and FreeType face stay open; glyph bitmaps per size by id."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, budget: _Budget | None = None):
         self.path = path
+        self.budget = budget or _Budget(GLYPH_CACHE_BYTES)
         data = open(path, "rb").read()
         face = hb.Face(hb.Blob(data))
         self.upem = face.upem
@@ -153,7 +165,10 @@ class FontLayout:
             mask = np.frombuffer(raw, np.uint8).reshape(rows, abs(pitch))[:, :width]
             if pitch < 0:
                 mask = mask[::-1]
-            return Glyph(np.ascontiguousarray(mask), slot.bitmap_left, -slot.bitmap_top)
+            mask = np.ascontiguousarray(mask)
+            self.budget.used += mask.nbytes + _GLYPH_OVERHEAD
+            return Glyph(mask, slot.bitmap_left, -slot.bitmap_top)
+        self.budget.used += _GLYPH_OVERHEAD
         return Glyph(_NO_INK, 0, 0)
 
     def glyph(self, gid: int, size: int) -> Glyph:
@@ -200,14 +215,19 @@ class FontLayout:
 class Layout:
     """Every font of a render, opened on first use."""
 
-    def __init__(self, paths: list[str]):
+    def __init__(self, paths: list[str], glyph_cache_bytes: int = GLYPH_CACHE_BYTES):
         self.paths = list(paths)
+        self.budget = _Budget(glyph_cache_bytes)
         self._fonts: dict[int, FontLayout] = {}
 
     def font(self, font_id: int) -> FontLayout:
+        if self.budget.used > self.budget.limit:  # between texts, so no text loses glyphs it is being drawn with
+            for font in self._fonts.values():
+                font.glyphs.clear()
+            self.budget.used = 0
         f = self._fonts.get(font_id)
         if f is None:
-            f = self._fonts[font_id] = FontLayout(self.paths[font_id])
+            f = self._fonts[font_id] = FontLayout(self.paths[font_id], self.budget)
         return f
 
     def shape(self, font_id: int, text: str) -> Shaped:

@@ -36,6 +36,10 @@ def write_card(out: str | Path, manifest: Manifest) -> Path:
     charset = "".join(m.charset)
     status = "Complete." if m.complete else "**Unfinished render**: run the same command again to finish it."
     a = c["augment"]
+    ts, fc = c.get("typeset", {}), c.get("fonts", {})
+    typeset = (f"font sizes {fc.get('min_size')}-{fc.get('max_size')} of the height, letter spacing "
+               f"{ts.get('tracking')} em, word spacing x{ts.get('word_spacing')}, left-aligned "
+               f"p={ts.get('left_aligned')} (indent {ts.get('indent')} of the height), else placed at random.")
     width_note = ("\n- Variable width: each line is as wide as its text plus margins, at most "
                   f"{m.width} px, stored padded to {m.width} px; its true width is `params/width` "
                   "(`Sample.width`, `batch[\"width\"]`); `textsynth export` writes the crops."
@@ -54,6 +58,7 @@ in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
 - Text: `{c["text"]["source"]}`, {c["text"]["min_len"]}-{c["text"]["max_len"]} characters.
 - Augmentation: rotation within ±{a["max_angle"]}°, mirror p={a["mirror"]}, upside-down p={a["upside_down"]},
   speckle noise up to {a["noise"]}, blur up to {a["blur"]} px.
+- Typesetting: HarfBuzz shaping (kerning, ligatures, marks); {typeset}
 - Labels are in logical (reading) order, also for right-to-left scripts such as Arabic or Hebrew: the image
   shows the line right to left, the label stores its first character first.{width_note}
 

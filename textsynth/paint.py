@@ -41,7 +41,7 @@ class Painter:
         self.min_size = max(1, round(config.fonts.min_size * self.height))
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
         self.noise = NoiseBank(self.width, self.height, config.seed)
-        self.layout = Layout([f.path for f in fontset.fonts])
+        self.layout = Layout([f.path for f in fontset.fonts], fontset.charset.symbols)
         self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
 
     def _predicted_max_size(self, font_id: int, text: str, tracking: float, word_spacing: float, angle: float,
@@ -65,7 +65,7 @@ class Painter:
         key = (font_id, size, text, tracking, word_spacing, blur, angle)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        mask = self.layout.font(font_id).text_mask(text, size, tracking, word_spacing)
+        mask = self.layout.text_mask(font_id, text, size, tracking, word_spacing)
         mask = rotate_mask(blur_mask(mask, blur), angle)
         self._last = (key, mask)
         return mask
@@ -94,7 +94,7 @@ class Painter:
         aug = sample_augment(rng, self.config.augment, self.noise)
         ts = self.typeset
         tracking = self._uniform(rng, ts.tracking)
-        word_spacing = self._uniform(rng, ts.word_spacing) if any(c.isspace() for c in text) else as_f32(1.0)
+        word_spacing = self._uniform(rng, ts.word_spacing) if self.layout.shape(font_id, text).has_space else 1.0
         pad = blur_padding(aug.blur)
         largest = min(self.max_size, self._predicted_max_size(font_id, text, tracking, word_spacing, aug.angle, pad))
         if largest < self.min_size:

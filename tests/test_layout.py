@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 import uharfbuzz as hb
@@ -229,3 +230,12 @@ def test_glyph_caches_stay_within_their_budget_and_refill_identically():
     for p, img in records:
         assert np.array_equal(small.painter.paint(p), img)
         assert small.painter.layout.budget.used < 20_000 + 60 * 64 * 64
+
+
+def test_shards_written_before_the_spacing_and_width_columns_still_read(tmp_path):
+    render(small_config(n=10, output__shard_size=10), tmp_path / "ds", progress=False)
+    with h5py.File(tmp_path / "ds" / "shard-00000.h5", "a") as f:
+        for name in ("tracking", "word_spacing", "width"):
+            del f["params"][name]
+    s = open_dataset(tmp_path / "ds")[3]
+    assert (s.params.tracking, s.params.word_spacing, s.width) == (0.0, 1.0, 256)

@@ -70,6 +70,9 @@ class SampleParams:
 PARAM_DTYPES: dict[str, np.dtype] = {f.name: f.metadata["dtype"] for f in dataclasses.fields(SampleParams)
                                      if "dtype" in f.metadata}
 PARAM_FIELDS = tuple(PARAM_DTYPES)
+# Columns added after format 1's first datasets, and what a shard without them means: the font's own
+# spacing, and images as wide as the shard (None: the shard's `width` attribute).
+LATER_PARAM_DEFAULTS: dict[str, float | None] = {"tracking": 0.0, "word_spacing": 1.0, "width": None}
 _BOOL_FIELDS = frozenset(f.name for f in dataclasses.fields(SampleParams) if f.type == "bool")
 assert set(PARAM_FIELDS) | {"text"} == {f.name for f in dataclasses.fields(SampleParams)}
 assert {f.name for f in dataclasses.fields(AugmentParams)} <= set(PARAM_FIELDS)

@@ -14,7 +14,7 @@ import numpy as np
 
 from textsynth.errors import TextsynthError
 from textsynth.fileio import commit_file, file_sha256
-from textsynth.record import PARAM_DTYPES, SampleParams, params_to_columns
+from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES, SampleParams, params_to_columns
 
 if TYPE_CHECKING:
     from textsynth.manifest import Manifest, ShardRecord
@@ -166,6 +166,8 @@ def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) ->
                 "label_length": ((n,), np.int32)}
     expected.update({f"params/{k}": ((n,), dt) for k, dt in PARAM_DTYPES.items()})
     for name, (shape, dtype) in expected.items():
+        if name.startswith("params/") and name[7:] in LATER_PARAM_DEFAULTS and name not in f:
+            continue  # a shard written before the column existed: read_small_columns fills in its default
         if name not in f or not isinstance(f[name], h5py.Dataset):
             raise TextsynthError(f"shard {record.file}: dataset {name!r} is missing")
         d = f[name]
@@ -183,6 +185,12 @@ def check_shard_layout(f: h5py.File, record: ShardRecord, manifest: Manifest) ->
 def read_small_columns(f: h5py.File) -> dict[str, np.ndarray]:
     """A checked shard's per-sample columns except the images: labels, label_length, text, params/<field>."""
     cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
-    cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_DTYPES})
+    n = len(cols["label_length"])
+    for k, dtype in PARAM_DTYPES.items():
+        if k in f["params"] or k not in LATER_PARAM_DEFAULTS:
+            cols[f"params/{k}"] = f["params"][k][:]
+        else:
+            default = LATER_PARAM_DEFAULTS[k]
+            cols[f"params/{k}"] = np.full(n, int(f.attrs["width"]) if default is None else default, dtype)
     cols["text"] = f["text"][:]
     return cols

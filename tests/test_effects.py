@@ -67,10 +67,10 @@ def test_geometry_at_its_maximum_never_leaves_the_canvas_or_cuts_ink(effect):
     m = cfg.canvas.margin
     for i in range(150):
         p = gen.params(i)
-        placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.blur, p.angle, p)
+        placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.blur, p.angle, p)
         h, w = placed.shape
         assert m <= p.x and p.x + w <= cfg.canvas.width - m and m <= p.y and p.y + h <= cfg.canvas.height - m
-        laid_out = gen.painter._font(p.font_id, p.font_size).text_mask(p.text)
+        laid_out = gen.painter.layout.text_mask(p.font_id, p.text, p.font_size, p.tracking, p.word_spacing)
         warped = warp_ink(laid_out, p)
         # the warp grew the box: no ink on the rows (and, but for the curve, columns) it added
         edges = [warped[0], warped[-1]] + ([] if effect == "curve" else [warped[:, 0], warped[:, -1]])

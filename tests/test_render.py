@@ -24,7 +24,7 @@ def test_shard_format_read_back_with_plain_h5py(tmp_path):
     assert manifest["format"] == "textsynth" and manifest["format_version"] == 1
     assert manifest["n"] == 120 and manifest["complete"] is True
     assert manifest["charset"] == list(Charset.default().symbols)
-    assert manifest["config"]["canvas"] == {"width": 256, "height": 32, "margin": 2}
+    assert manifest["config"]["canvas"] == {"width": 256, "height": 32, "margin": 2, "variable_width": False}
     assert {f["file"] for f in manifest["fonts"]} >= {"DejaVuSans.ttf", "LiberationMono-Regular.ttf"}
     assert [(s["file"], s["first"], s["count"]) for s in manifest["shards"]] == [
         ("shard-00000.h5", 0, 50), ("shard-00001.h5", 50, 50), ("shard-00002.h5", 100, 20)]

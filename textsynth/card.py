@@ -43,6 +43,14 @@ def write_card(out: str | Path, manifest: Manifest) -> Path:
     status = "Complete." if m.complete else "**Unfinished render**: run the same command again to finish it."
     a = c["augment"]
     effects = ", ".join(f"{name} {100 * share:.0f}%" for name, share in shares.items() if share) or "none"
+    ts, fc = c.get("typeset", {}), c.get("fonts", {})
+    typeset = (f"font sizes {fc.get('min_size')}-{fc.get('max_size')} of the height, letter spacing "
+               f"{ts.get('tracking')} em, word spacing x{ts.get('word_spacing')}, left-aligned "
+               f"p={ts.get('left_aligned')} (indent {ts.get('indent')} of the height), else placed at random.")
+    width_note = ("\n- Variable width: each line is as wide as its text plus margins, at most "
+                  f"{m.width} px, stored padded to {m.width} px; its true width is `params/width` "
+                  "(`Sample.width`, `batch[\"width\"]`); `textsynth export` writes the crops."
+                  if c["canvas"].get("variable_width") else "")
     text = f"""# textsynth dataset
 
 {m.n:,} synthetic text-line images, {m.width}x{m.height} pixels, grayscale `uint8`, with their label ids,
@@ -59,6 +67,9 @@ in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
   speckle noise up to {a["noise"]}, blur up to {a["blur"]} px.
 - Preset `{c.get("preset", "default")}`. Degradation effects and the share of shard 0's samples each one touched:
   {effects}.
+- Typesetting: HarfBuzz shaping (kerning, ligatures, marks); {typeset}
+- Labels are in logical (reading) order, also for right-to-left scripts such as Arabic or Hebrew: the image
+  shows the line right to left, the label stores its first character first.{width_note}
 
 ## Charset ({len(m.charset)} symbols; label id = position; CTC blank = {len(m.charset)})
 `{charset}`

@@ -14,12 +14,19 @@ from textsynth.config import RenderConfig, parse_count, read_toml
 from textsynth.errors import TextsynthError
 from textsynth.presets import preset_names
 
+
+def _width(value: str) -> int | str:
+    """--width: a pixel count, or auto (variable width, at most the configured width)."""
+    return value if value == "auto" else int(value)
+
+
 # CLI flag -> (config path, parser). Every flag is also a TOML setting.
 RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "preset": (("preset",), str, "a named whole config: " + ", ".join(preset_names()) + " (default: default)"),
     "n": (("n",), lambda v: parse_count(v, "--n"), "samples to render: 1000000, 1e6 or 1_000_000"),
     "seed": (("seed",), int, "random seed; sample i depends only on (seed, i) and the config"),
-    "width": (("canvas", "width"), int, "canvas width in pixels"),
+    "width": (("canvas", "width"), _width,
+              "canvas width in pixels, or auto: each line as wide as its text, up to the configured width"),
     "height": (("canvas", "height"), int, "canvas height in pixels"),
     "charset": (("text", "charset"), str, 'default, a symbols file (one per line) or the symbols themselves'),
     "text": (("text", "source"), str, "random, words[:PATH], lines[:PATH], numbers or mix:KIND=WEIGHT,... "
@@ -60,6 +67,8 @@ def _config_from_args(args: argparse.Namespace) -> RenderConfig:
         value = getattr(args, flag.replace("-", "_"), None)
         if value is None or flag == "preset":
             continue
+        if flag == "width" and value == "auto":
+            keys, value = ("canvas", "variable_width"), True
         node = overrides
         for key in keys[:-1]:
             node = node.setdefault(key, {})

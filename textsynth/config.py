@@ -42,6 +42,9 @@ class CanvasConfig:
     width: int = 512
     height: int = 64
     margin: int = 2  # pixels of background kept around the ink on every side
+    # true: each line is as wide as its text (plus margins), at most `width`; stored padded to `width`
+    # with its true width in params/width (--width auto)
+    variable_width: bool = False
 
 
 @dataclass
@@ -60,7 +63,17 @@ class FontConfig:
     weighting: str = "family"  # family: a family first, then one of its faces | face: uniform over faces
     family_weights: dict[str, float] = field(default_factory=dict)  # family -> weight (default 1.0)
     min_size: float = 0.375  # font size range, as fractions of the canvas height
-    max_size: float = 0.6875
+    max_size: float = 0.95  # at the top of the range the ink fills ~90 % of the height (a detector's tight crop)
+
+
+@dataclass
+class TypesetConfig:
+    """Spacing and horizontal placement of a line, each drawn uniformly per sample."""
+
+    tracking: tuple[float, float] = (-0.05, 0.25)  # letter spacing range, in em (0: the font's own spacing)
+    word_spacing: tuple[float, float] = (0.8, 1.6)  # space-advance multiplier range (1: the font's own space)
+    left_aligned: float = 0.5  # probability a line starts at the left margin plus an indent; else placed at random
+    indent: tuple[float, float] = (0.0, 0.5)  # indent range of left-aligned lines, as fractions of the height
 
 
 @dataclass
@@ -145,6 +158,7 @@ class RenderConfig:
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
     text: TextConfig = field(default_factory=TextConfig)
     fonts: FontConfig = field(default_factory=FontConfig)
+    typeset: TypesetConfig = field(default_factory=TypesetConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     effects: EffectsConfig = field(default_factory=EffectsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -182,7 +196,7 @@ class RenderConfig:
 
     def validate(self) -> None:
         """Raise a one-line error naming the first setting that makes no sense."""
-        c, t, f, a, o = self.canvas, self.text, self.fonts, self.augment, self.output
+        c, t, f, a, o, ts = self.canvas, self.text, self.fonts, self.augment, self.output, self.typeset
         # Each check is a thunk run in order: later ones may rely on earlier ones (types, ranges).
         checks = [
             (lambda: 1 <= self.n <= MAX_SAMPLES, f"n must be a whole number in 1..{MAX_SAMPLES:,}, got {self.n}"),
@@ -199,6 +213,14 @@ class RenderConfig:
              f"(fractions of the height), got {f.min_size}, {f.max_size}"),
             (lambda: round(f.min_size * c.height) >= 6,
              f"min font size {f.min_size} x height {c.height} is under 6 pixels"),
+            (lambda: _float_range(ts.tracking, -0.5, 2.0),
+             f"typeset.tracking must be (low, high) em in [-0.5, 2], got {ts.tracking}"),
+            (lambda: _float_range(ts.word_spacing, 0.0, 10.0),
+             f"typeset.word_spacing must be (low, high) multipliers in [0, 10], got {ts.word_spacing}"),
+            (lambda: 0 <= ts.left_aligned <= 1,
+             f"typeset.left_aligned must be a probability in [0, 1], got {ts.left_aligned}"),
+            (lambda: _float_range(ts.indent, 0.0, 10.0),
+             f"typeset.indent must be (low, high) in [0, 10] heights, got {ts.indent}"),
             (lambda: 0 <= a.max_angle <= 45, f"max-angle must be in [0, 45] degrees, got {a.max_angle}"),
             (lambda: 0 <= a.mirror <= 1, f"mirror must be a probability in [0, 1], got {a.mirror}"),
             (lambda: 0 <= a.upside_down <= 1, f"upside-down must be a probability in [0, 1], got {a.upside_down}"),
@@ -296,6 +318,12 @@ def _effect_checks(effects: EffectsConfig) -> list[tuple[Callable[[], bool], str
 def _gray_range(pair: Any) -> bool:
     return (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(v, int) for v in pair)
             and 0 <= pair[0] <= pair[1] <= 255)
+
+
+def _float_range(pair: Any, low: float, high: float) -> bool:
+    return (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+            and low <= pair[0] <= pair[1] <= high)
 
 
 def _plain(value: Any) -> Any:

@@ -33,6 +33,11 @@ class Sample:
     text: str
     params: SampleParams
 
+    @property
+    def width(self) -> int:
+        """The image's true width: columns [0, width) hold the line (less than the stored width if variable)."""
+        return self.params.width
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -255,6 +260,7 @@ class Dataset:
         labels = np.empty((n, self.max_len), np.int32)
         lengths = np.empty(n, np.int32)
         index = np.empty(n, np.int64)
+        width = np.empty(n, np.int32)
         o = 0
         for k, a, b in window:
             record = self.segments[k].shard
@@ -263,8 +269,9 @@ class Dataset:
             labels[o:o + b - a] = cols["labels"][a:b]
             lengths[o:o + b - a] = cols["label_length"][a:b]
             index[o:o + b - a] = cols["params/index"][a:b]
+            width[o:o + b - a] = cols["params/width"][a:b]
             o += b - a
-        return {"images": images, "labels": labels, "label_length": lengths, "index": index}
+        return {"images": images, "labels": labels, "label_length": lengths, "index": index, "width": width}
 
     def window_batches(self, window: Window, plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
         """The batches of window `number` of the plan's epoch: read it, then cut it into batches."""
@@ -273,7 +280,8 @@ class Dataset:
     def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
                 shards: Sequence[int] | None = None, epoch: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """Numpy batches: images (B, H, W) uint8, labels (B, max_len) int32 padded with -1, label_length (B,),
-        index (B,) int64. Shuffling mixes contiguous blocks from every shard; `epoch` varies the order."""
+        index (B,) int64, width (B,) int32 (each image's true width). Shuffling mixes contiguous blocks from
+        every shard; `epoch` varies the order."""
         plan = ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder)
         ds = self.select_shards(shards) if shards is not None else self
         for number, window in enumerate(ds.windows(plan)):

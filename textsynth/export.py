@@ -21,13 +21,14 @@ def _png(image) -> bytes:
 
 
 def _samples(ds: Dataset, progress: bool):
-    """(position, image, text) in dataset order, read in contiguous batches."""
+    """(position, image, text) in dataset order, read in contiguous batches; images cut to their true width."""
     bar = tqdm(total=len(ds), unit="samples", unit_scale=True, disable=not progress, desc="export")
     position = 0
     try:
         for batch in ds.batches(_BATCH, shuffle=False):
-            for image, text in zip(batch["images"], ds.charset.decode_batch(batch["labels"], batch["label_length"])):
-                yield position, image, text
+            texts = ds.charset.decode_batch(batch["labels"], batch["label_length"])
+            for image, width, text in zip(batch["images"], batch["width"], texts):
+                yield position, image[:, :width], text
                 position += 1
             bar.update(len(batch["index"]))
     finally:

@@ -11,11 +11,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The seed prototype's look (textsynth 0.1): random strings of 4-16 symbols, small text placed at
     # random, speckle noise, a small rotation, ink and paper always far apart.
     "seed": {
-        "canvas": {"margin": 2},
+        "canvas": {"margin": 2, "variable_width": False},
         "text": {"source": "random", "min_len": 4, "max_len": 16},
         "fonts": {"min_size": 0.375, "max_size": 0.6875, "dir": "bundled", "weighting": "face", "family_weights": {},
                   "families": ["DejaVu Sans", "DejaVu Sans Mono", "DejaVu Serif",
                                "Liberation Mono", "Liberation Sans", "Liberation Serif"]},
+        "typeset": {"tracking": [0.0, 0.0], "word_spacing": [1.0, 1.0], "left_aligned": 0.0, "indent": [0.0, 0.0]},
         "augment": {"max_angle": 3.0, "mirror": 0.0, "upside_down": 0.0, "noise": 0.6, "blur": 0.0,
                     "background": [200, 255], "foreground": [0, 60]},
         "effects": {"enabled": False},

@@ -101,14 +101,18 @@ class SampleParams(EffectParams, AugmentParams):
     font_size: int = _column(np.int32)
     x: int = _column(np.int32)
     y: int = _column(np.int32)
+    width: int = _column(np.int32)  # the image's true width (the canvas width unless variable)
+    tracking: float = _column(np.float32, 0.0)  # letter spacing, em
+    word_spacing: float = _column(np.float32, 1.0)  # multiplier of the space's advance
     text_kind: int = _column(np.uint8, 0)  # index into text.TEXT_KINDS (manifest: text_source.kinds)
 
     @classmethod
-    def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int,
-                augment: AugmentParams, effects: EffectParams = _NO_EFFECTS, text_kind: int = 0) -> SampleParams:
-        """The record of a placed text with its augmentation and effect parameters."""
+    def compose(cls, *, index: int, text: str, font_id: int, font_size: int, x: int, y: int, width: int,
+                tracking: float, word_spacing: float, augment: AugmentParams, effects: EffectParams = _NO_EFFECTS,
+                text_kind: int = 0) -> SampleParams:
+        """The record of a placed, typeset text with its augmentation and effect parameters."""
         return cls(index=index, text=text, text_kind=text_kind, font_id=font_id, font_size=font_size, x=x, y=y,
-                   **augment.__dict__, **effects.__dict__)
+                   width=width, tracking=tracking, word_spacing=word_spacing, **augment.__dict__, **effects.__dict__)
 
     @property
     def effects(self) -> EffectParams:
@@ -122,6 +126,12 @@ _EFFECT_FIELDS = tuple(f.name for f in dataclasses.fields(EffectParams))
 PARAM_DTYPES: dict[str, np.dtype] = {f.name: f.metadata["dtype"] for f in dataclasses.fields(SampleParams)
                                      if "dtype" in f.metadata}
 PARAM_FIELDS = tuple(PARAM_DTYPES)
+# Columns added after format 1's first datasets, and what a shard without them means: the font's own
+# spacing, and images as wide as the shard (None: the shard's `width` attribute).
+LATER_PARAM_DEFAULTS: dict[str, float | None] = {
+    **{f.name: f.default for f in dataclasses.fields(SampleParams) if f.default is not dataclasses.MISSING},
+    "width": None,
+}
 _BOOL_FIELDS = frozenset(f.name for f in dataclasses.fields(SampleParams) if f.type == "bool")
 assert set(PARAM_FIELDS) | {"text"} == {f.name for f in dataclasses.fields(SampleParams)}
 

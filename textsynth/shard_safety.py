@@ -14,7 +14,7 @@ import numpy as np
 from h5py import h5d, h5l, h5o, h5z
 
 from textsynth.errors import DatasetError, TextsynthError
-from textsynth.record import PARAM_DTYPES
+from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES
 from textsynth.shards import CHUNK_SAMPLES, FORMAT_VERSION
 
 if TYPE_CHECKING:
@@ -54,6 +54,16 @@ def expected_datasets(record: ShardRecord, manifest: Manifest) -> dict[str, tupl
         "label_length": ((n,), np.dtype(np.int32)), "text": ((n,), None)}
     expected.update({f"params/{k}": ((n,), np.dtype(dt)) for k, dt in PARAM_DTYPES.items()})
     return expected
+
+
+def _later_column_absent(f: h5py.File, path: str, shard: str) -> bool:
+    """True for a params column added to the format later (`record.LATER_PARAM_DEFAULTS`) that the shard lacks."""
+    group, _, name = path.rpartition("/")
+    if group != "params" or name not in LATER_PARAM_DEFAULTS:
+        return False
+    _hard_link(f.id, "params", shard, "params")
+    params = h5o.open(f.id, b"params")  # kept referenced: its identifier closes with the object
+    return not params.links.exists(name.encode())
 
 
 def _hard_link(group: h5py.h5g.GroupID, name: str, shard: str, path: str) -> None:
@@ -170,6 +180,8 @@ def check_shard(f: h5py.File, record: ShardRecord, manifest: Manifest, file_size
         _check_format_version(f, shard)
         stored = 0
         for path, (shape, dtype) in expected_datasets(record, manifest).items():
+            if _later_column_absent(f, path, shard):
+                continue  # a shard written before this column existed: read_small_columns fills in its default
             dsid = _open_member(f.id, path, shard)
             stored += _check_storage(dsid, path, shape, shard)
             if dtype is None:  # text: fixed-length strings of at most 4 bytes per symbol

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 from textsynth.fileio import commit_file, file_sha256
-from textsynth.record import PARAM_DTYPES, SampleParams, params_to_columns
+from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES, SampleParams, params_to_columns
 
 FORMAT_NAME = "textsynth"
 FORMAT_VERSION = 1
@@ -234,6 +234,12 @@ def read_small_columns(f: h5py.File) -> dict[str, np.ndarray]:
     """A checked shard's (`shard_safety.check_shard`) per-sample columns except the images: labels,
     label_length, text, params/<field>."""
     cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
-    cols.update({f"params/{k}": f["params"][k][:] for k in PARAM_DTYPES})
+    n = len(cols["label_length"])
+    for k, dtype in PARAM_DTYPES.items():
+        if k in f["params"] or k not in LATER_PARAM_DEFAULTS:
+            cols[f"params/{k}"] = f["params"][k][:]
+        else:
+            default = LATER_PARAM_DEFAULTS[k]
+            cols[f"params/{k}"] = np.full(n, int(f.attrs["width"]) if default is None else default, dtype)
     cols["text"] = f["text"][:]
     return cols

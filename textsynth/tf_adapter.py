@@ -14,6 +14,7 @@ def make_tf_dataset(ds: Dataset, plan: ReadPlan, parallel: int | None, determini
         "labels": tf.TensorSpec((None, ds.max_len), tf.int32),
         "label_length": tf.TensorSpec((None,), tf.int32),
         "index": tf.TensorSpec((None,), tf.int64),
+        "width": tf.TensorSpec((None,), tf.int32),
     }
     windows: dict[int, list] = {}
     state = {"epoch": plan.epoch - 1}

@@ -1,0 +1,253 @@
+"""Text layout: HarfBuzz shaping per (font, text) in font units; glyph bitmaps cached per (font, size) by id."""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import freetype
+import numpy as np
+import uharfbuzz as hb
+
+from textsynth.errors import TextsynthError
+
+SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cached object slows Python's GC)
+# Glyph bitmaps kept per process, all fonts and sizes together (a render with 20 fonts at 24-61 px holds
+# ~45 MB when every glyph has been drawn); past it every glyph cache is emptied and refills on demand.
+GLYPH_CACHE_BYTES = 96 << 20
+_GLYPH_OVERHEAD = 200  # bytes of Python objects per cached glyph besides its pixels
+# Scripts whose letters join: letter spacing would break the joins, so tracking is not applied inside them.
+CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp"})
+_LOAD_FLAGS = freetype.FT_LOAD_RENDER | freetype.FT_LOAD_TARGET_LIGHT | freetype.FT_LOAD_NO_BITMAP
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_FT_LOAD_GLYPH = freetype.raw.FT_Load_Glyph
+_WHITESPACE = re.compile(r"\s")
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """HarfBuzz's glyphs for one text in one font, in visual (left-to-right) order; lengths in em."""
+
+    gids: tuple[int, ...]
+    advance: tuple[float, ...]  # pen advance after each glyph
+    x_offset: tuple[float, ...]
+    y_offset: tuple[float, ...]  # up
+    space: tuple[bool, ...]  # the glyph draws a space: word spacing scales its advance
+    tracked: tuple[bool, ...]  # letter spacing follows this glyph (a cluster boundary, not in a cursive script)
+    ink_x: tuple[tuple[float, float] | None, ...]  # per glyph: its outline's left and right from the pen
+    top: float | None  # highest and lowest outline point of the whole text (None: no ink at all)
+    bottom: float | None
+    has_space: bool
+    drawable: bool  # no .notdef glyph, and every cluster with a visible character has ink
+
+    def ink_box(self, tracking: float, word_spacing: float) -> tuple[float, float, float, float] | None:
+        """(left, right, top, bottom) of the outlines in em, y up from the baseline; None without ink."""
+        if self.top is None:
+            return None
+        pen, left, right = 0.0, math.inf, -math.inf
+        for adv, ext, space, tracked in zip(self.advance, self.ink_x, self.space, self.tracked):
+            if ext is not None:
+                if pen + ext[0] < left:
+                    left = pen + ext[0]
+                if pen + ext[1] > right:
+                    right = pen + ext[1]
+            pen += adv * word_spacing if space else adv
+            if tracked:
+                pen += tracking
+        return left, right, self.top, self.bottom
+
+
+class Glyph(NamedTuple):
+    mask: np.ndarray | None  # ink coverage, 0..255; None for a glyph without ink
+    left: int  # bitmap offset from the pen position on the baseline (x right, y down)
+    top: int
+    width: int
+    height: int
+
+
+@lru_cache(maxsize=4096)
+def _visible(char: str) -> bool:
+    return not char.isspace() and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+
+
+def _every_visible_cluster_inked(text: str, clusters: list[int], ink: tuple) -> bool:
+    """Whether each cluster holding a visible character has at least one glyph with an outline."""
+    inked = {c for c, i in zip(clusters, ink) if i is not None}
+    starts = None
+    for j, char in enumerate(text):
+        if j in inked or not _visible(char):
+            continue
+        if starts is None:
+            starts = sorted(set(clusters))
+        k = bisect.bisect_right(starts, j) - 1
+        if k < 0 or starts[k] not in inked:
+            return False
+    return True
+
+
+class _Budget:
+    """Bytes of glyph bitmaps held by the fonts of one `Layout`."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+
+
+class FontLayout:
+    """One font file: its HarfBuzz font (font units) and FreeType face stay open; glyph bitmaps per size by id."""
+
+    def __init__(self, path: str, budget: _Budget | None = None, symbols: tuple[str, ...] = ()):
+        self.path = path
+        self.budget = budget or _Budget(GLYPH_CACHE_BYTES)
+        data = open(path, "rb").read()
+        face = hb.Face(hb.Blob(data))
+        self.upem = face.upem
+        self.hb_font = hb.Font(face)  # scale = upem: positions in font units
+        nominal = (self.hb_font.get_nominal_glyph(ord(c)) for c in symbols)
+        self.nominal = tuple(sorted({g for g in nominal if g}))  # the charset's own glyphs, rasterized together
+        self._ft: freetype.Face | None = None
+        self._ft_size = 0
+        self._ink: dict[int, tuple[int, int, int, int] | None] = {}
+        self.glyphs: dict[int, dict[int, Glyph]] = {}  # size -> glyph id -> bitmap
+
+    def glyph_ink(self, gid: int) -> tuple[int, int, int, int] | None:
+        ink = self._ink.get(gid, False)
+        if ink is False:
+            e = self.hb_font.get_glyph_extents(gid)
+            ink = self._ink[gid] = (e.x_bearing, e.y_bearing, e.width, e.height) if e and e.width and e.height \
+                else None
+        return ink
+
+    def shape(self, text: str) -> Shaped:
+        """HarfBuzz's glyphs for `text` (not cached here: `Layout.shape` caches per (font, text))."""
+        buf = hb.Buffer()
+        buf.add_codepoints([ord(c) for c in text])  # clusters are character indices
+        buf.guess_segment_properties()
+        hb.shape(self.hb_font, buf)
+        infos, positions = buf.glyph_infos, buf.glyph_positions
+        gids = tuple([i.codepoint for i in infos])
+        clusters = [i.cluster for i in infos]
+        n = len(gids)
+        known = self._ink
+        ink = [known[g] if g in known else self.glyph_ink(g) for g in gids]
+        em = 1.0 / self.upem
+        x_offset = tuple([p.x_offset * em for p in positions])
+        y_offset = tuple([p.y_offset * em for p in positions])
+        ink_x = tuple([None if e is None else (xo + e[0] * em, xo + (e[0] + e[2]) * em)
+                       for e, xo in zip(ink, x_offset)])
+        tops = [yo + e[1] * em for e, yo in zip(ink, y_offset) if e is not None]
+        bottoms = [yo + (e[1] + e[3]) * em for e, yo in zip(ink, y_offset) if e is not None]
+        if buf.script in CURSIVE_SCRIPTS or n == 0:
+            tracked = (False,) * n
+        else:
+            tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
+        has_space = _WHITESPACE.search(text) is not None
+        return Shaped(
+            gids=gids, advance=tuple([p.x_advance * em for p in positions]), x_offset=x_offset, y_offset=y_offset,
+            space=tuple([text[c].isspace() for c in clusters]) if has_space else (False,) * n,
+            tracked=tracked, ink_x=ink_x, top=max(tops) if tops else None, bottom=min(bottoms) if bottoms else None,
+            has_space=has_space, drawable=0 not in gids and _every_visible_cluster_inked(text, clusters, ink))
+
+    def _rasterize(self, gid: int, size: int) -> Glyph:
+        if self._ft is None:
+            self._ft = freetype.Face(self.path)
+        face = self._ft
+        if self._ft_size != size:
+            face.set_pixel_sizes(0, size)
+            self._ft_size = size
+        error = _FT_LOAD_GLYPH(face._FT_Face, gid, _LOAD_FLAGS)  # the raw call: no wrapper objects per glyph
+        if error:
+            raise TextsynthError(f"font file {self.path}: FreeType cannot load glyph {gid} (error {error})")
+        slot = face._FT_Face.contents.glyph.contents
+        bm = slot.bitmap
+        rows, width, pitch = bm.rows, bm.width, bm.pitch
+        if rows and width and self.glyph_ink(gid) is not None:
+            raw = ctypes.string_at(bm.buffer, rows * abs(pitch))
+            mask = np.frombuffer(raw, np.uint8).reshape(rows, abs(pitch))[:, :width]
+            if pitch < 0:
+                mask = mask[::-1]
+            mask = np.ascontiguousarray(mask)
+            self.budget.used += mask.nbytes + _GLYPH_OVERHEAD
+            return Glyph(mask, slot.bitmap_left, -slot.bitmap_top, width, rows)
+        self.budget.used += _GLYPH_OVERHEAD
+        return Glyph(None, 0, 0, 0, 0)
+
+    def _size_cache(self, size: int) -> dict[int, Glyph]:
+        """The glyphs at `size`: at first use, every charset character's own glyph is rasterized at once
+        (~7 us each), so a long render's steady state never waits on FreeType; shaped forms come on demand."""
+        cache = self.glyphs.get(size)
+        if cache is None:
+            cache = self.glyphs[size] = {gid: self._rasterize(gid, size) for gid in self.nominal}
+        return cache
+
+    def glyph(self, gid: int, size: int) -> Glyph:
+        cache = self._size_cache(size)
+        g = cache.get(gid)
+        if g is None:
+            g = cache[gid] = self._rasterize(gid, size)
+        return g
+
+    def text_mask(self, text: str, size: int, tracking: float = 0.0, word_spacing: float = 1.0,
+                  shaped: Shaped | None = None) -> np.ndarray:
+        """The ink of `text` (shaped here unless given) on one baseline at `size` px per em, cropped to its ink."""
+        shaped = shaped or self.shape(text)
+        cache = self.glyphs.get(size) or self._size_cache(size)
+        placed = []
+        pen = 0.0
+        for gid, adv, xo, yo, space, tracked in zip(shaped.gids, shaped.advance, shaped.x_offset, shaped.y_offset,
+                                                    shaped.space, shaped.tracked):
+            g = cache.get(gid)
+            if g is None:
+                g = cache[gid] = self._rasterize(gid, size)
+            if g[0] is not None:
+                x = round((pen + xo) * size) + g[1]
+                y = g[2] - round(yo * size) if yo else g[2]
+                placed.append((x, y, x + g[3], y + g[4], g[0]))
+            pen += adv * word_spacing if space else adv
+            if tracked:
+                pen += tracking
+        if not placed:
+            raise TextsynthError(f"text {text!r} has no visible ink")
+        xs, ys, x1s, y1s, _ = zip(*placed)
+        x0, y0 = min(xs), min(ys)
+        mask = np.zeros((max(y1s) - y0, max(x1s) - x0), np.uint8)
+        for x, y, x1, y1, m in placed:
+            region = mask[y - y0:y1 - y0, x - x0:x1 - x0]
+            np.maximum(region, m, out=region)
+        return mask
+
+
+class Layout:
+    """Every font of a render, opened on first use."""
+
+    def __init__(self, paths: list[str], symbols: tuple[str, ...] = (), glyph_cache_bytes: int = GLYPH_CACHE_BYTES):
+        self.paths = list(paths)
+        self.symbols = tuple(symbols)
+        self.budget = _Budget(glyph_cache_bytes)
+        self._fonts: dict[int, FontLayout] = {}
+        self.shape = lru_cache(maxsize=SHAPE_CACHE)(self._shape)
+
+    def font(self, font_id: int) -> FontLayout:
+        if self.budget.used > self.budget.limit:  # between texts, so no text loses glyphs it is being drawn with
+            for font in self._fonts.values():
+                font.glyphs.clear()
+            self.budget.used = 0
+        f = self._fonts.get(font_id)
+        if f is None:
+            f = self._fonts[font_id] = FontLayout(self.paths[font_id], self.budget, self.symbols)
+        return f
+
+    def _shape(self, font_id: int, text: str) -> Shaped:
+        return self.font(font_id).shape(text)
+
+    def text_mask(self, font_id: int, text: str, size: int, tracking: float, word_spacing: float) -> np.ndarray:
+        return self.font(font_id).text_mask(text, size, tracking, word_spacing, self.shape(font_id, text))
+
+    def draws(self, font_id: int, text: str) -> bool:
+        """Whether the font's shaped text has no .notdef glyph and ink for every visible character."""
+        return self.shape(font_id, text).drawable

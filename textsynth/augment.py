@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -44,11 +45,18 @@ def blur_mask(mask: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def rotate_mask(mask: np.ndarray, angle: float) -> np.ndarray:
-    """Rotate an ink mask about its centre, growing it so no ink is lost (bilinear)."""
+    """Rotate an ink mask counter-clockwise about its centre, growing it so no ink is lost (bilinear)."""
     if angle == 0.0:
         return mask
-    img = Image.fromarray(mask).rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=0)
-    return np.asarray(img)
+    h, w = mask.shape
+    a = math.radians(angle)
+    cos, sin = abs(math.cos(a)), abs(math.sin(a))
+    out_w, out_h = math.ceil(w * cos + h * sin) + 2, math.ceil(w * sin + h * cos) + 2  # +2: bilinear edges
+    matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, 1.0)
+    matrix[0, 2] += (out_w - w) / 2
+    matrix[1, 2] += (out_h - h) / 2
+    return cv2.warpAffine(mask, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=0)
 
 
 def apply_flips(image: np.ndarray, mirror: bool, upside_down: bool) -> np.ndarray:

@@ -7,6 +7,7 @@ import ctypes
 import math
 import re
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -20,7 +21,7 @@ from textsynth.errors import TextsynthError
 SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cached object slows Python's GC)
 # Glyph bitmaps kept per process, all fonts and sizes together (a render with 20 fonts at 24-61 px holds
 # ~45 MB when every glyph has been drawn); past it every glyph cache is emptied and refills on demand.
-GLYPH_CACHE_BYTES = 96 << 20
+GLYPH_CACHE_BYTES = 192 << 20
 _GLYPH_OVERHEAD = 200  # bytes of Python objects per cached glyph besides its pixels
 # Scripts whose letters join: letter spacing would break the joins, so tracking is not applied inside them.
 CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp"})
@@ -101,19 +102,18 @@ class _Budget:
 class FontLayout:
     """One font file: its HarfBuzz font (font units) and FreeType face stay open; glyph bitmaps per size by id."""
 
-    def __init__(self, path: str, budget: _Budget | None = None, symbols: tuple[str, ...] = ()):
+    def __init__(self, path: str, budget: _Budget | None = None):
         self.path = path
         self.budget = budget or _Budget(GLYPH_CACHE_BYTES)
         data = open(path, "rb").read()
         face = hb.Face(hb.Blob(data))
         self.upem = face.upem
         self.hb_font = hb.Font(face)  # scale = upem: positions in font units
-        nominal = (self.hb_font.get_nominal_glyph(ord(c)) for c in symbols)
-        self.nominal = tuple(sorted({g for g in nominal if g}))  # the charset's own glyphs, rasterized together
         self._ft: freetype.Face | None = None
         self._ft_size = 0
         self._ink: dict[int, tuple[int, int, int, int] | None] = {}
         self.glyphs: dict[int, dict[int, Glyph]] = {}  # size -> glyph id -> bitmap
+        self.size_bytes: dict[int, int] = {}  # size -> bytes of its cached glyphs
 
     def glyph_ink(self, gid: int) -> tuple[int, int, int, int] | None:
         ink = self._ink.get(gid, False)
@@ -172,17 +172,26 @@ class FontLayout:
             if pitch < 0:
                 mask = mask[::-1]
             mask = np.ascontiguousarray(mask)
-            self.budget.used += mask.nbytes + _GLYPH_OVERHEAD
+            self._charge(size, mask.nbytes + _GLYPH_OVERHEAD)
             return Glyph(mask, slot.bitmap_left, -slot.bitmap_top, width, rows)
-        self.budget.used += _GLYPH_OVERHEAD
+        self._charge(size, _GLYPH_OVERHEAD)
         return Glyph(None, 0, 0, 0, 0)
 
+    def _charge(self, size: int, nbytes: int) -> None:
+        self.budget.used += nbytes
+        self.size_bytes[size] = self.size_bytes.get(size, 0) + nbytes
+
+    def drop_size(self, size: int) -> None:
+        """Forget the glyphs at `size` (they are rasterized again, identically, when next needed)."""
+        self.glyphs.pop(size, None)
+        self.budget.used -= self.size_bytes.pop(size, 0)
+
     def _size_cache(self, size: int) -> dict[int, Glyph]:
-        """The glyphs at `size`: at first use, every charset character's own glyph is rasterized at once
-        (~7 us each), so a long render's steady state never waits on FreeType; shaped forms come on demand."""
+        """The glyphs at `size`, rasterized one by one as texts need them (~7 us each): with dozens of fonts at
+        dozens of sizes, most (font, size) pairs only ever draw a few texts."""
         cache = self.glyphs.get(size)
         if cache is None:
-            cache = self.glyphs[size] = {gid: self._rasterize(gid, size) for gid in self.nominal}
+            cache = self.glyphs[size] = {}
         return cache
 
     def glyph(self, gid: int, size: int) -> Glyph:
@@ -225,28 +234,36 @@ class FontLayout:
 class Layout:
     """Every font of a render, opened on first use."""
 
-    def __init__(self, paths: list[str], symbols: tuple[str, ...] = (), glyph_cache_bytes: int = GLYPH_CACHE_BYTES):
+    def __init__(self, paths: list[str], glyph_cache_bytes: int = GLYPH_CACHE_BYTES):
         self.paths = list(paths)
-        self.symbols = tuple(symbols)
         self.budget = _Budget(glyph_cache_bytes)
         self._fonts: dict[int, FontLayout] = {}
+        self._recent: OrderedDict[tuple[int, int], None] = OrderedDict()  # (font, size) pairs, least recent first
         self.shape = lru_cache(maxsize=SHAPE_CACHE)(self._shape)
 
+    def _evict(self) -> None:
+        """Drop the least recently drawn (font, size) pairs until the glyphs fit 3/4 of the budget. Runs between
+        texts, so no text loses glyphs it is being drawn with."""
+        while self.budget.used > self.budget.limit * 3 // 4 and self._recent:
+            font_id, size = self._recent.popitem(last=False)[0]
+            self._fonts[font_id].drop_size(size)
+
     def font(self, font_id: int) -> FontLayout:
-        if self.budget.used > self.budget.limit:  # between texts, so no text loses glyphs it is being drawn with
-            for font in self._fonts.values():
-                font.glyphs.clear()
-            self.budget.used = 0
+        if self.budget.used > self.budget.limit:
+            self._evict()
         f = self._fonts.get(font_id)
         if f is None:
-            f = self._fonts[font_id] = FontLayout(self.paths[font_id], self.budget, self.symbols)
+            f = self._fonts[font_id] = FontLayout(self.paths[font_id], self.budget)
         return f
 
     def _shape(self, font_id: int, text: str) -> Shaped:
         return self.font(font_id).shape(text)
 
     def text_mask(self, font_id: int, text: str, size: int, tracking: float, word_spacing: float) -> np.ndarray:
-        return self.font(font_id).text_mask(text, size, tracking, word_spacing, self.shape(font_id, text))
+        font = self.font(font_id)
+        self._recent[(font_id, size)] = None
+        self._recent.move_to_end((font_id, size))
+        return font.text_mask(text, size, tracking, word_spacing, self.shape(font_id, text))
 
     def draws(self, font_id: int, text: str) -> bool:
         """Whether the font's shaped text has no .notdef glyph and ink for every visible character."""

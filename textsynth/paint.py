@@ -46,7 +46,7 @@ class Painter:
         self.degrader = Degrader(self.width, self.height, config.seed,
                                  config.effects.backgrounds if config.effects.enabled else "")
         self._drawable: dict[int, np.ndarray] = {}  # per font: the visible symbols it draws (for clutter)
-        self.layout = Layout([f.path for f in fontset.fonts], fontset.charset.symbols)
+        self.layout = Layout([f.path for f in fontset.fonts])
         self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
 
     def _predicted_max_size(self, font_id: int, text: str, tracking: float, word_spacing: float, angle: float,

@@ -71,7 +71,7 @@ def test_folder_and_lmdb_give_the_figures_of_the_shard(shard, folder, untrained_
                for layout, path in (("dataset", shard), ("folder", folder), ("lmdb", tmp_path / "lmdb"))}
     assert {r["layout"] for r in reports.values()} == {"dataset", "folder", "lmdb"}
     hyps = [e["hyp"] for e in reports["dataset"]["examples"]]
-    assert len(set(hyps)) > 3, "the model must read varied text for the comparison to mean anything"
+    assert len(set(hyps)) >= 3, "the model must read varied text for the comparison to mean anything"
     for key in FIGURES:
         assert reports["folder"][key] == reports["dataset"][key] == reports["lmdb"][key], key
     assert reports["folder"]["examples"] == reports["dataset"]["examples"] == reports["lmdb"]["examples"]

@@ -64,6 +64,7 @@ class FontConfig:
     family_weights: dict[str, float] = field(default_factory=dict)  # family -> weight (default 1.0)
     min_size: float = 0.375  # font size range, as fractions of the canvas height
     max_size: float = 0.95  # at the top of the range the ink fills ~90 % of the height (a detector's tight crop)
+    size_step: int = 2  # pixel sizes drawn every this many px: halves the (font, size) glyph caches of a worker
 
 
 @dataclass
@@ -211,6 +212,8 @@ class RenderConfig:
             (lambda: t.max_len <= MAX_LABEL_LEN, f"max-len must be at most {MAX_LABEL_LEN}, got {t.max_len}"),
             (lambda: 0 < f.min_size <= f.max_size <= 1.0, "font sizes must satisfy 0 < min_size <= max_size <= 1 "
              f"(fractions of the height), got {f.min_size}, {f.max_size}"),
+            (lambda: isinstance(f.size_step, int) and 1 <= f.size_step <= 16,
+             f"fonts.size_step must be a whole number of pixels in 1..16, got {f.size_step!r}"),
             (lambda: round(f.min_size * c.height) >= 6,
              f"min font size {f.min_size} x height {c.height} is under 6 pixels"),
             (lambda: _float_range(ts.tracking, -0.5, 2.0),

@@ -42,6 +42,7 @@ class Painter:
         self.typeset = config.typeset
         self.min_size = max(1, round(config.fonts.min_size * self.height))
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
+        self.size_step = config.fonts.size_step
         self.noise = NoiseBank(self.width, self.height, config.seed)
         self.degrader = Degrader(self.width, self.height, config.seed,
                                  config.effects.backgrounds if config.effects.enabled else "")
@@ -111,10 +112,11 @@ class Painter:
                       self._predicted_max_size(font_id, text, tracking, word_spacing, aug.angle, pad, fx))
         if largest < self.min_size:
             raise TextDoesNotFit(self._no_fit_message(text))
-        size = int(rng.integers(self.min_size, largest + 1))
+        step = self.size_step
+        size = self.min_size + step * int(rng.integers(0, (largest - self.min_size) // step + 1))
         mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)
         while not self._fits(mask):  # the prediction was a pixel or two optimistic
-            size -= 1
+            size -= step
             if size < self.min_size:
                 raise TextDoesNotFit(self._no_fit_message(text))
             mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)

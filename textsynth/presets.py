@@ -13,7 +13,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "seed": {
         "canvas": {"margin": 2, "variable_width": False},
         "text": {"source": "random", "min_len": 4, "max_len": 16},
-        "fonts": {"min_size": 0.375, "max_size": 0.6875, "dir": "bundled", "weighting": "face", "family_weights": {},
+        "fonts": {"min_size": 0.375, "max_size": 0.6875, "size_step": 1, "dir": "bundled", "weighting": "face",
+                  "family_weights": {},
                   "families": ["DejaVu Sans", "DejaVu Sans Mono", "DejaVu Serif",
                                "Liberation Mono", "Liberation Sans", "Liberation Serif"]},
         "typeset": {"tracking": [0.0, 0.0], "word_spacing": [1.0, 1.0], "left_aligned": 0.0, "indent": [0.0, 0.0]},

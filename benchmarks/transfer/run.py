@@ -70,24 +70,28 @@ def run(args: argparse.Namespace) -> int:
         if built:
             timings.append(f"building set {s.title}: {took:.0f} s ({args.n} lines)")
 
+    # One column per model (each --model, or the shipped weights) and one for Tesseract.
+    columns: dict[str, tuple[str, str | None]] = {}  # column key -> (engine, model run)
+    labels: dict[str, str] = {}
+    if "model" in engines:
+        for run_dir in args.model or [None]:
+            key = f"model:{run_dir}"
+            columns[key] = ("model", run_dir)
+            labels[key] = f"model `{Path(run_dir).name}`" if run_dir else "model `shipped small`"
+    if "tesseract" in engines:
+        columns["tesseract"], labels["tesseract"] = ("tesseract", None), "Tesseract"
     reports: dict[str, dict[str, dict]] = {}
     for s in SETS:
         reports[s.key] = {}
-        for engine in engines:
+        for key, (engine, run_dir) in columns.items():
             t = time.perf_counter()
-            report = evaluate(args.model if engine == "model" else None, data / s.key, engine=engine)
+            report = evaluate(run_dir, data / s.key, engine=engine)
             took = time.perf_counter() - t
-            timings.append(f"evaluating {engine} on set {s.title}: {took:.0f} s")
-            reports[s.key][engine] = report
+            timings.append(f"evaluating {labels[key]} on set {s.title}: {took:.0f} s")
+            reports[s.key][key] = report
             if args.verbose:
                 print(format_report(report), flush=True)
 
-    labels = {}
-    if "model" in engines:
-        model = reports[SETS[0].key]["model"]["model"]
-        labels["model"] = f"model `{Path(model).name if args.model else 'shipped small'}`"
-    if "tesseract" in engines:
-        labels["tesseract"] = "Tesseract"
     command = "python benchmarks/transfer/run.py " + " ".join(shlex.quote(a) for a in args.argv)
     commands = [f"apt-get install {' '.join(sorted(set(_all_packages())))}", command.strip()]
     text = to_markdown(reports, {s.key: s.title for s in SETS}, {s.key: s.about for s in SETS}, labels, commands,
@@ -108,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = Parser(prog="python benchmarks/transfer/run.py",
                     description="Transfer benchmark: unseen fonts, another renderer, in-distribution; model and "
                                 "Tesseract side by side.")
-    parser.add_argument("--model", help="run folder (default: the shipped weights, reference_model/weights/small)")
+    parser.add_argument("--model", action="append",
+                        help="run folder; repeat it to compare several (default: the shipped weights)")
     parser.add_argument("--engines", default="model,tesseract", help="model,tesseract (default), or one of them")
     parser.add_argument("--n", type=int, default=300, help="lines per set (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="seed of sets 1 and 2 (set 3 always uses seed 2)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from textsynth.augment import as_f32
@@ -21,75 +23,67 @@ def _amount(rng: np.random.Generator, e: Effect) -> float:
     return as_f32(rng.uniform(low, high)) if high > low else as_f32(low)
 
 
+def _whole(rng: np.random.Generator, e: Effect) -> int:
+    return int(round(_amount(rng, e)))
+
+
+def _draw(rng: np.random.Generator, cfg: EffectsConfig, name: str, fx: dict, field: str | None = None,
+          value: Callable[[np.random.Generator, Effect], float | int] = _amount) -> bool:
+    """Whether the effect `name` is on for this sample; if so its amount is drawn into `fx[field or name]`."""
+    e = getattr(cfg, name)
+    if not _on(rng, e):
+        return False
+    fx[field or name] = value(rng, e)
+    return True
+
+
 def sample_effects(rng: np.random.Generator, cfg: EffectsConfig, paper_shape: tuple[int, int],
                    canvas: tuple[int, int], backdrops: list[tuple[int, int]]) -> EffectParams:
     """Every effect's parameters for one sample; `paper_shape` is the paper bank's, `canvas` is (height, width),
-    `backdrops` the shapes of the --backgrounds images."""
+    `backdrops` the shapes of the --backgrounds images. The order of the draws is part of the format."""
     if not cfg.enabled:
         return NO_EFFECTS
     height, width = canvas
     fx: dict = {}
-    if _on(rng, cfg.ink_weight):
-        fx["ink_weight"] = _amount(rng, cfg.ink_weight)
-    if _on(rng, cfg.shear):
-        fx["shear"] = _amount(rng, cfg.shear)
-    if _on(rng, cfg.perspective):
-        fx["perspective"] = _amount(rng, cfg.perspective)
-    if _on(rng, cfg.curve):
-        fx["curve"] = _amount(rng, cfg.curve)
-        fx["curve_period"] = as_f32(rng.uniform(0.4, 1.5) * width)
-        fx["curve_phase"] = as_f32(rng.uniform(0, 2 * np.pi))
-    if _on(rng, cfg.elastic):
-        fx["elastic"] = _amount(rng, cfg.elastic)
     if backdrops and _on(rng, cfg.backdrop):
         k = int(rng.integers(len(backdrops)))
         fx["backdrop"] = k + 1
         fx["backdrop_row"] = int(rng.integers(0, backdrops[k][0] - height + 1))
         fx["backdrop_col"] = int(rng.integers(0, backdrops[k][1] - width + 1))
         fx["backdrop_amount"] = _amount(rng, cfg.backdrop)
-    if _on(rng, cfg.paper):
-        fx["paper"] = _amount(rng, cfg.paper)
+    for name in ("ink_weight", "shear", "perspective"):
+        _draw(rng, cfg, name, fx)
+    if _draw(rng, cfg, "curve", fx):
+        fx["curve_period"] = as_f32(rng.uniform(0.4, 1.5) * width)
+        fx["curve_phase"] = as_f32(rng.uniform(0, 2 * np.pi))
+    _draw(rng, cfg, "elastic", fx)
+    if _draw(rng, cfg, "paper", fx):
         fx["paper_row"] = int(rng.integers(0, paper_shape[0] - height + 1))
         fx["paper_col"] = int(rng.integers(0, paper_shape[1] - width + 1))
-    if _on(rng, cfg.gradient):
-        fx["gradient"] = _amount(rng, cfg.gradient)
+    if _draw(rng, cfg, "gradient", fx):
         fx["gradient_angle"] = as_f32(rng.uniform(-180, 180))
     if _on(rng, cfg.rules):
         fx["rules"] = 1 + int(rng.random() < 0.3)
-        fx["rules_spacing"] = int(round(_amount(rng, cfg.rules)))
+        fx["rules_spacing"] = _whole(rng, cfg.rules)
         fx["rules_offset"] = int(rng.integers(0, fx["rules_spacing"]))
     if _on(rng, cfg.inverted):
         fx["inverted"] = True
-    if _on(rng, cfg.ink_variation):
-        fx["ink_variation"] = _amount(rng, cfg.ink_variation)
+    if _draw(rng, cfg, "ink_variation", fx):
         fx["ink_phase"] = as_f32(rng.uniform(0, 2 * np.pi))
-    if _on(rng, cfg.faded):
-        fx["faded"] = _amount(rng, cfg.faded)
-    if _on(rng, cfg.neighbours):
-        fx["neighbours"] = int(rng.integers(1, 4))
-    if _on(rng, cfg.strike):
-        fx["strike"] = int(rng.integers(1, 3))
-    if _on(rng, cfg.specks):
-        fx["specks"] = int(round(_amount(rng, cfg.specks)))
-    if _on(rng, cfg.light):
-        fx["light"] = _amount(rng, cfg.light)
+    _draw(rng, cfg, "faded", fx)
+    _draw(rng, cfg, "neighbours", fx, value=lambda r, e: int(r.integers(1, 4)))
+    _draw(rng, cfg, "strike", fx, value=lambda r, e: int(r.integers(1, 3)))
+    _draw(rng, cfg, "specks", fx, value=_whole)
+    if _draw(rng, cfg, "light", fx):
         fx["light_angle"] = as_f32(rng.uniform(-180, 180))
-    if _on(rng, cfg.shadow):
-        fx["shadow"] = _amount(rng, cfg.shadow)
+    if _draw(rng, cfg, "shadow", fx):
         fx["shadow_x"] = as_f32(rng.uniform(0.15, 0.85))
-    if _on(rng, cfg.contrast):
-        fx["contrast"] = _amount(rng, cfg.contrast)
-    if _on(rng, cfg.gamma):
-        fx["gamma"] = _amount(rng, cfg.gamma)
-    if _on(rng, cfg.defocus):
-        fx["defocus"] = _amount(rng, cfg.defocus)
-    if _on(rng, cfg.motion):
-        fx["motion"] = _amount(rng, cfg.motion)
+    for name in ("contrast", "gamma", "defocus"):
+        _draw(rng, cfg, name, fx)
+    if _draw(rng, cfg, "motion", fx):
         fx["motion_angle"] = as_f32(rng.uniform(-30, 30))
-    if _on(rng, cfg.downscale):
-        fx["downscale"] = _amount(rng, cfg.downscale)
-    if _on(rng, cfg.jpeg):
-        fx["jpeg_quality"] = int(round(_amount(rng, cfg.jpeg)))
+    _draw(rng, cfg, "downscale", fx)
+    _draw(rng, cfg, "jpeg", fx, "jpeg_quality", _whole)
     if not fx:
         return NO_EFFECTS
     fx["effect_seed"] = int(rng.integers(1, 2**32))

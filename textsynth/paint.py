@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 
+import cv2
 import numpy as np
 
 from textsynth.augment import NoiseBank, apply_flips, as_f32, blur_mask, blur_padding, rotate_mask, sample_augment
@@ -16,6 +17,7 @@ from textsynth.fonts import FontSet
 from textsynth.layout import Layout
 from textsynth.record import EffectParams, SampleParams
 
+_STRIP_SIZE = 48  # px: the size neighbouring-line strips are drawn at, then scaled
 _FIT_SLACK_EM = 0.02  # hinting and pixel rounding beyond the outlines' extents
 
 
@@ -46,7 +48,7 @@ class Painter:
         self.noise = NoiseBank(self.width, self.height, config.seed)
         self.degrader = Degrader(self.width, self.height, config.seed,
                                  config.effects.backgrounds if config.effects.enabled else "")
-        self._drawable: dict[int, np.ndarray] = {}  # per font: the visible symbols it draws (for clutter)
+        self._neighbour_strips: dict[int, np.ndarray] = {}  # per font: a line of random symbols, for clutter
         self.layout = Layout([f.path for f in fontset.fonts])
         self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
 
@@ -166,10 +168,17 @@ class Painter:
         return out
 
     def _neighbour_ink(self, p: SampleParams, rng: np.random.Generator) -> np.ndarray:
-        """Ink of a random line of the sample's font and size: what a neighbouring line of text looks like."""
-        symbols = self._drawable.get(p.font_id)
-        if symbols is None:
-            covered = self.fontset.coverage[p.font_id]
-            symbols = self._drawable[p.font_id] = np.array(sorted(c for c in covered if not c.isspace()))
-        text = "".join(symbols[rng.integers(len(symbols), size=int(rng.integers(6, 30)))])
-        return self.layout.text_mask(p.font_id, text, p.font_size, 0.0, 1.0)
+        """Ink of a neighbouring line of the sample's font and size: a random window of that font's line of
+        random symbols, drawn once per process at a reference size and scaled (a bank, not a fresh layout)."""
+        strip = self._neighbour_strips.get(p.font_id)
+        if strip is None:
+            covered = sorted(c for c in self.fontset.coverage[p.font_id] if not c.isspace())
+            symbols = np.array(covered if covered else ["x"])
+            pick = np.random.default_rng([p.font_id, 0x6E656967]).integers(len(symbols), size=60)
+            strip = self._neighbour_strips[p.font_id] = self.layout.text_mask(
+                p.font_id, "".join(symbols[pick]), _STRIP_SIZE, 0.0, 1.0)
+        scale = p.font_size / _STRIP_SIZE
+        span = min(strip.shape[1], int(rng.integers(self.width // 4, self.width + 1) / scale))  # strip pixels
+        start = int(rng.integers(0, strip.shape[1] - span + 1))
+        size = (max(1, round(span * scale)), max(1, round(strip.shape[0] * scale)))
+        return cv2.resize(strip[:, start:start + span], size, interpolation=cv2.INTER_LINEAR)

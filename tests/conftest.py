@@ -18,9 +18,9 @@ from textsynth.config import RenderConfig
 REPO = Path(__file__).resolve().parent.parent
 
 
-def small_config(**changes) -> RenderConfig:
-    """A quick config: narrow canvas, short texts, small shards."""
-    cfg = RenderConfig(n=120)
+def small_config(preset: str = "default", **changes) -> RenderConfig:
+    """A quick config: narrow canvas, short texts, small shards (of the given preset)."""
+    cfg = RenderConfig.from_dict({"preset": preset, "n": 120})
     cfg.canvas.width, cfg.canvas.height = 256, 32
     cfg.text.max_len = 10
     cfg.output.shard_size = 50

@@ -332,6 +332,9 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str], name: str,
         args = parser.parse_args(argv)
         args.argv = list(argv)
         return args.func(args)
+    except BrokenPipeError:  # the reader of our output went away (`textsynth inspect X | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        return 0
     except (Exception, KeyboardInterrupt) as exc:
         code, message = _failure(exc, interrupted)
         if debug:

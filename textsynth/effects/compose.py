@@ -59,14 +59,20 @@ class Degrader:
         """uint8 (height, width): paper, ink with its clutter, light, speckle noise, blur, tone, resolution."""
         height, width = self.height, self.width
         h, w = mask.shape
-        page = paper(p, self.paper_bank, self.backdrops, self.coords, height, width)
-        coverage = np.zeros((height, width), np.float32)
-        coverage[p.y:p.y + h, p.x:p.x + w] = mask * np.float32(1 / 255)
-        if p.neighbours or p.strike or p.specks:
-            add_clutter(coverage, p, (p.x, p.y, w, h), neighbour_ink)
-        if p.faded:
-            coverage *= fading(p, width)
-        image = page + (ink_levels(p, width) - page) * coverage
+        image = paper(p, self.paper_bank, self.backdrops, self.coords, height, width)
+        ink = ink_levels(p, width)
+        if p.neighbours or p.strike or p.specks or p.faded:  # ink anywhere on the canvas
+            coverage = np.zeros((height, width), np.float32)
+            coverage[p.y:p.y + h, p.x:p.x + w] = mask * np.float32(1 / 255)
+            if p.neighbours or p.strike or p.specks:
+                add_clutter(coverage, p, (p.x, p.y, w, h), neighbour_ink)
+            if p.faded:
+                coverage *= fading(p, width)
+            image += (ink - image) * coverage
+        else:  # ink only in the text's box: the same sums on the box alone
+            box = image[p.y:p.y + h, p.x:p.x + w]
+            box_ink = ink[:, p.x:p.x + w] if isinstance(ink, np.ndarray) else ink
+            box += (box_ink - box) * (mask * np.float32(1 / 255))
         if p.inverted:
             image = np.float32(255) - image
         apply_light(image, p, self.coords)

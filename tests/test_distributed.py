@@ -91,8 +91,8 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from reference_model.train import TrainConfig, train
 from reference_model.evaluate import evaluate
 lines = []
-result = train(TrainConfig(data=sys.argv[1], val=sys.argv[1], out=sys.argv[2], preset="tiny", steps=300,
-                           steps_per_epoch=100, batch_size=32, learning_rate=1e-2, val_samples=64,
+result = train(TrainConfig(data=sys.argv[1], val=sys.argv[1], out=sys.argv[2], preset="tiny", steps=500,
+                           steps_per_epoch=125, batch_size=32, learning_rate=1e-2, val_samples=64,
                            strategy="mirrored"), log=lines.append)
 report = evaluate(sys.argv[2], sys.argv[1])
 print(json.dumps({"log": lines, "cer": report["cer"]}))
@@ -103,7 +103,7 @@ print(json.dumps({"log": lines, "cer": report["cer"]}))
 def test_mirrored_strategy_on_two_logical_cpus_trains_a_usable_model(tmp_path):
     pytest.importorskip("tensorflow")
     data = tmp_path / "tiny"
-    cfg = small_config(n=64, output__shard_size=64)
+    cfg = small_config("seed", n=64, output__shard_size=64)  # textsynth 0.1's look: learnt within the budget
     cfg.canvas.width, cfg.canvas.height = 128, 32
     cfg.text.min_len, cfg.text.max_len = 3, 5
     cfg.augment.noise = 0.2
@@ -117,7 +117,7 @@ def test_mirrored_strategy_on_two_logical_cpus_trains_a_usable_model(tmp_path):
     assert any("2 replica(s)" in line for line in out["log"])
     losses = [float(r.split(",")[3]) for r in (tmp_path / "run" / "log.csv").read_text().splitlines()[1:]]
     assert np.isfinite(losses).all()
-    assert losses[-1] < 0.6 * losses[0]  # it learns (about 0.3 x in 300 steps here) ...
+    assert losses[-1] < 0.6 * losses[0]  # it learns within 500 steps ...
     assert out["cer"] < 0.6  # ... and the saved model loads, evaluates and reads most of the text (CER ~0.1)
 
 

@@ -17,6 +17,12 @@ def as_f32(value: float) -> float:
     return float(np.float32(value))
 
 
+def uniform_f32(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    """A float32-exact draw in [low, high]; no draw at all when the range is a single value."""
+    low, high = bounds
+    return as_f32(rng.uniform(low, high)) if high > low else as_f32(low)
+
+
 def sample_augment(rng: np.random.Generator, cfg: AugmentConfig, bank: NoiseBank) -> AugmentParams:
     """Draw every augmentation parameter of one sample, in a fixed order."""
     angle = as_f32(rng.uniform(-cfg.max_angle, cfg.max_angle)) if cfg.max_angle > 0 else 0.0

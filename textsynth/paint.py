@@ -8,7 +8,7 @@ import math
 import cv2
 import numpy as np
 
-from textsynth.augment import NoiseBank, apply_flips, as_f32, blur_mask, blur_padding, rotate_mask, sample_augment
+from textsynth.augment import NoiseBank, apply_flips, blur_mask, blur_padding, rotate_mask, sample_augment, uniform_f32
 from textsynth.config import RenderConfig
 from textsynth.effects import Degrader, geometry_growth, warp_ink
 from textsynth.effects.compose import has_effects
@@ -87,12 +87,6 @@ class Painter:
         h, w = mask.shape
         return w <= self.width - 2 * self.margin and h <= self.height - 2 * self.margin
 
-    @staticmethod
-    def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
-        """A float32-exact draw in [low, high]; no draw at all when the range is a single value."""
-        low, high = bounds
-        return as_f32(rng.uniform(low, high)) if high > low else as_f32(low)
-
     def sample_params(self, rng: np.random.Generator, text: str, index: int = 0, text_kind: int = 0) -> SampleParams:
         """Draw a record for `text`: font, size, spacing, position, augmentations and effects.
         Raises TextDoesNotFit."""
@@ -106,8 +100,8 @@ class Painter:
             font_id = fonts[int(rng.integers(len(fonts)))]
         aug = sample_augment(rng, self.config.augment, self.noise)
         ts = self.typeset
-        tracking = self._uniform(rng, ts.tracking)
-        word_spacing = self._uniform(rng, ts.word_spacing) if self.layout.shape(font_id, text).has_space else 1.0
+        tracking = uniform_f32(rng, ts.tracking)
+        word_spacing = uniform_f32(rng, ts.word_spacing) if self.layout.shape(font_id, text).has_space else 1.0
         fx = self.degrader.sample(rng, self.config.effects)
         pad = blur_padding(aug.blur)
         largest = min(self.max_size,
@@ -124,7 +118,7 @@ class Painter:
             mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)
         h, w = mask.shape
         if self.variable_width or (ts.left_aligned > 0 and rng.random() < ts.left_aligned):
-            x = self.margin + round(self._uniform(rng, ts.indent) * self.height)
+            x = self.margin + round(uniform_f32(rng, ts.indent) * self.height)
             limit = (self.width - w) // 2 if self.variable_width else self.width - self.margin - w
             x = max(self.margin, min(x, limit))
         else:

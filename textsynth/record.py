@@ -79,9 +79,6 @@ class EffectParams:
     jpeg_quality: int = _column(np.uint8, 0)  # 0: not JPEG-compressed; else the quality it was encoded at
     effect_seed: int = _column(np.uint32, 0)  # seeds the details of elastic, faded, clutter
 
-    def any(self) -> bool:
-        return self != _NO_EFFECTS
-
 
 _NO_EFFECTS = EffectParams()
 

@@ -6,21 +6,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from textsynth.augment import as_f32
+from textsynth.augment import as_f32, uniform_f32
 from textsynth.config import EFFECT_BOUNDS, Effect, EffectsConfig
 from textsynth.record import EffectParams
 
 NO_EFFECTS = EffectParams()
 
 
-def _on(rng: np.random.Generator, e: Effect) -> bool:
-    # A disabled effect draws nothing, so turning one off leaves every other draw of the stream alone.
-    return e.p > 0 and bool(rng.random() < e.p)
-
-
 def _amount(rng: np.random.Generator, e: Effect) -> float:
-    low, high = e.amount
-    return as_f32(rng.uniform(low, high)) if high > low else as_f32(low)
+    return uniform_f32(rng, e.amount)
 
 
 def _whole(rng: np.random.Generator, e: Effect) -> int:

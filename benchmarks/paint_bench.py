@@ -5,6 +5,10 @@
 Floor, per image: ImageDraw.text of the whole string on a 512x64 canvas, Image.rotate of the whole
 canvas (bilinear), float64 numpy Gaussian noise added and clipped, conversion to a uint8 array.
 Painter: textsynth's SampleGenerator (text + sample_params + paint) with the default config (or --preset).
+Cold: a fresh generator on the first N samples (every glyph rasterized as texts first need it). Warm: the
+glyph caches filled for every font and size first (`Painter.warm_caches`, as a long render's workers hold
+them), N samples painted to settle, then the next N timed. The warm run is repeated with effects off (the
+typesetting alone: layout, fonts, text, rotation, noise).
 --effects adds a cost table: microseconds per image that each degradation effect adds on its own (always
 on, every other effect off), against the same painter with no effect, warm caches.
 """
@@ -42,6 +46,13 @@ def painter_rate(gen: SampleGenerator, start: int, count: int) -> float:
     return count / (time.perf_counter() - t)
 
 
+def warm_rate(config: RenderConfig, n: int) -> float:
+    gen = SampleGenerator(config)
+    gen.painter.warm_caches()
+    painter_rate(gen, 0, n)
+    return painter_rate(gen, n, n)
+
+
 def effect_config(n: int, effect: str | None) -> RenderConfig:
     """The default config with every effect off, or only `effect` on for every sample."""
     config = RenderConfig(n=n)
@@ -54,7 +65,8 @@ def effect_config(n: int, effect: str | None) -> RenderConfig:
 def effect_costs(n: int) -> None:
     def us_per_image(effect: str | None) -> float:
         gen = SampleGenerator(effect_config(n, effect))
-        painter_rate(gen, 0, n)  # warm the glyph caches and banks on the same texts
+        gen.painter.warm_caches()
+        painter_rate(gen, 0, n)  # the banks and the texts' shapes
         return 1e6 / painter_rate(gen, 0, n)
 
     base = us_per_image(None)
@@ -76,12 +88,15 @@ def main() -> None:
     paths = [f.path for f in gen.fontset.fonts]
     floor = floor_rate(texts, paths, config.canvas.width, config.canvas.height)
     cold = painter_rate(SampleGenerator(config), 0, args.n)  # fresh glyph caches
-    warm = painter_rate(gen, args.n, args.n)  # caches filled by the first pass over texts
+    warm = warm_rate(config, args.n)
+    plain = RenderConfig.from_dict({"preset": args.preset, "n": args.n, "effects": {"enabled": False}})
+    typeset = warm_rate(plain, args.n)
     print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each, "
           f"preset {args.preset}, {len(paths)} fonts")
-    print(f"bare-Pillow floor       : {floor:8.0f} images/s")
-    print(f"textsynth painter (cold): {cold:8.0f} images/s  = {cold / floor:.2f}x floor")
-    print(f"textsynth painter (warm): {warm:8.0f} images/s  = {warm / floor:.2f}x floor")
+    for label, rate in (("bare-Pillow floor", floor), ("textsynth painter (cold)", cold),
+                        ("textsynth painter (warm)", warm), ("textsynth painter (warm, effects off)", typeset)):
+        ratio = "" if rate is floor else f"  = {rate / floor:.2f}x floor"
+        print(f"{label:38s}: {rate:6.0f} images/s{ratio}")
     if args.effects:
         effect_costs(min(args.n, 1000))
 

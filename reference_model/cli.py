@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training data")
     p.add_argument("--batch-size", type=int, help=f"samples per step ({d['batch_size']})")
     p.add_argument("--learning-rate", type=float, help=f"Adam learning rate ({d['learning_rate']})")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"),
+                   help=f"constant, or cosine decay to 2 %% over all steps of the run ({d['lr_schedule']})")
     p.add_argument("--clipnorm", type=float, help=f"gradient clipping norm ({d['clipnorm']})")
     p.add_argument("--seed", type=int, help=f"seed of initialization and shuffling ({d['seed']})")
     p.add_argument("--max-minutes", type=float, help="stop after this much training wall time")

@@ -32,6 +32,9 @@ class NaNLoss(TextsynthError):
     """The loss stopped being finite; the last good checkpoint is kept."""
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass
 class TrainConfig:
     data: str
@@ -44,6 +47,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # default: one pass over the training data
     batch_size: int = 64
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"  # constant | cosine: from learning_rate down to 2 % of it over the whole run
     clipnorm: float = 5.0
     seed: int = 0
     max_minutes: float | None = None
@@ -167,9 +171,18 @@ def _open_run(cfg: TrainConfig, info: dict) -> dict:
     return state
 
 
-def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, log) -> tuple[keras.Model, Any]:
-    """The model and optimizer: from the last checkpoint when resuming, else freshly seeded. Call in the
-    strategy's scope."""
+def _learning_rate(cfg: TrainConfig, total_steps: int):
+    """Adam's learning rate: a constant, or a cosine decay over every step of the run (`--epochs` x steps per
+    epoch, or `--steps`), which ends a fixed budget with small steps instead of stopping mid-stride."""
+    if cfg.lr_schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=max(1, total_steps), alpha=0.02)
+    return cfg.learning_rate
+
+
+def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, total_steps: int,
+           log) -> tuple[keras.Model, Any]:
+    """The model and optimizer: from the last checkpoint when resuming (the schedule and its step count come
+    with it), else freshly seeded. Call in the strategy's scope."""
     run = Path(cfg.out)
     optimizer = None
     if state["epoch"] > 0:
@@ -180,7 +193,7 @@ def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, l
         keras.utils.set_random_seed(cfg.seed)  # the same --seed gives the same initial weights
         model = build_model(cfg.preset, train_ds.width, train_ds.height, num_classes)
     if optimizer is None:
-        optimizer = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm)
+        optimizer = keras.optimizers.Adam(_learning_rate(cfg, total_steps), clipnorm=cfg.clipnorm)
         if cfg.mixed_precision:
             optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
     model.compile(optimizer=optimizer)  # carries the optimizer (and its state) into checkpoints
@@ -286,6 +299,9 @@ def _commit_epoch(run: Path, model: keras.Model, epoch: int, state: dict, done: 
 def train(cfg: TrainConfig, log=print) -> dict:
     """Train (or resume) a run in `cfg.out`; returns the last validation figures."""
     run = Path(cfg.out)
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise TextsynthError(f"--lr-schedule: unknown schedule {cfg.lr_schedule!r} "
+                             f"(choose {' or '.join(LR_SCHEDULES)})")
     train_ds, val_ds = load_data(cfg)
     num_classes = len(train_ds.charset) + 1
     steps_t = time_steps(cfg.preset, train_ds.width)
@@ -304,7 +320,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         keras.mixed_precision.set_global_policy("mixed_float16")
     strategy = _strategy(cfg.strategy)
     with strategy.scope():
-        model, optimizer = _build(cfg, state, train_ds, num_classes, log)
+        model, optimizer = _build(cfg, state, train_ds, num_classes, epochs * per_epoch, log)
     train_step = _train_step(model, optimizer, strategy, cfg.batch_size)
     replicas = strategy.num_replicas_in_sync
 

@@ -192,3 +192,30 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tiny_d
     assert json.loads((run / "state.json").read_text())["epoch"] == 1
     assert (run / "checkpoint-0001.keras").read_bytes() == good
     assert not (run / "checkpoint-0002.keras").exists()
+
+
+@pytest.mark.slow
+def test_cosine_schedule_decays_over_the_whole_run_and_is_kept_in_checkpoints(tiny_data, tmp_path):
+    import keras
+
+    from reference_model.train import TrainConfig, train
+
+    run = tmp_path / "cosine"
+    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), preset="tiny", epochs=2,
+                      steps_per_epoch=5, batch_size=16, learning_rate=2e-3, lr_schedule="cosine", val_samples=16)
+    train(cfg, log=lambda *_: None)
+    rates = []
+    for epoch in (1, 2):
+        optimizer = keras.saving.load_model(run / f"checkpoint-{epoch:04d}.keras").optimizer
+        assert int(optimizer.iterations.numpy()) == 5 * epoch
+        rates.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    assert rates[0] == pytest.approx(2e-3 * (0.02 + 0.98 * 0.5), rel=1e-3)  # half way down the cosine
+    assert rates[1] == pytest.approx(2e-3 * 0.02, rel=1e-3)  # the floor at the last step
+
+
+def test_unknown_schedule_is_one_line(tiny_data, tmp_path):
+    from reference_model.train import TrainConfig, train
+
+    cfg = TrainConfig(data=str(tiny_data), out=str(tmp_path / "r"), preset="tiny", epochs=1, lr_schedule="step")
+    with pytest.raises(TextsynthError, match="--lr-schedule: unknown schedule 'step'"):
+        train(cfg, log=lambda *_: None)

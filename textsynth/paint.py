@@ -8,10 +8,20 @@ import math
 import cv2
 import numpy as np
 
-from textsynth.augment import NoiseBank, apply_flips, blur_mask, blur_padding, rotate_mask, sample_augment, uniform_f32
+from textsynth.augment import (
+    NoiseBank,
+    apply_flips,
+    between_f32,
+    blur_mask,
+    blur_padding,
+    pick,
+    rotate_mask,
+    sample_augment,
+)
 from textsynth.config import RenderConfig
 from textsynth.effects import Degrader, geometry_growth, warp_ink
 from textsynth.effects.compose import has_effects
+from textsynth.effects.geometry import folds_rotation
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.layout import Layout
@@ -46,11 +56,22 @@ class Painter:
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
         self.size_step = config.fonts.size_step
         self.noise = NoiseBank(self.width, self.height, config.seed)
-        self.degrader = Degrader(self.width, self.height, config.seed,
-                                 config.effects.backgrounds if config.effects.enabled else "")
+        self.degrader = Degrader(self.width, self.height, config.seed, config.effects)
         self._neighbour_strips: dict[int, np.ndarray] = {}  # per font: a line of random symbols, for clutter
         self.layout = Layout([f.path for f in fontset.fonts])
         self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
+
+    def warm_caches(self) -> int:
+        """Rasterize every character each font covers at every size this painter draws: the glyph caches as a
+        long render holds them (what benchmarks call warm). Returns the number of (font, size) pairs."""
+        pairs = 0
+        for font_id in range(len(self.fontset.fonts)):
+            chars = "".join(sorted(c for c in self.fontset.coverage[font_id] if not c.isspace()))
+            if chars:
+                for size in range(self.min_size, self.max_size + 1, self.size_step):
+                    self.layout.text_mask(font_id, chars, size, 0.0, 1.0)
+                    pairs += 1
+        return pairs
 
     def _predicted_max_size(self, font_id: int, text: str, tracking: float, word_spacing: float, angle: float,
                             pad: int, fx: EffectParams) -> int:
@@ -78,8 +99,11 @@ class Painter:
                fx.curve, fx.curve_period, fx.curve_phase, fx.elastic, fx.effect_seed)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        mask = warp_ink(self.layout.text_mask(font_id, text, size, tracking, word_spacing), fx)
-        mask = rotate_mask(blur_mask(mask, blur), angle)
+        mask = self.layout.text_mask(font_id, text, size, tracking, word_spacing)
+        if angle and not blur and folds_rotation(fx):  # one resampling for warp and rotation
+            mask = warp_ink(mask, fx, angle)
+        else:
+            mask = rotate_mask(blur_mask(warp_ink(mask, fx), blur), angle)
         self._last = (key, mask)
         return mask
 
@@ -100,16 +124,19 @@ class Painter:
             font_id = fonts[int(rng.integers(len(fonts)))]
         aug = sample_augment(rng, self.config.augment, self.noise)
         ts = self.typeset
-        tracking = uniform_f32(rng, ts.tracking)
-        word_spacing = uniform_f32(rng, ts.word_spacing) if self.layout.shape(font_id, text).has_space else 1.0
-        fx = self.degrader.sample(rng, self.config.effects)
+        # [tracking, word spacing, size, left-aligned or not, indent, x, y]: one block, each in a fixed place
+        u = rng.random(7).tolist()
+        tracking = between_f32(ts.tracking, u[0])
+        word_spacing = between_f32(ts.word_spacing, u[1]) if self.layout.shape(font_id, text).has_space else 1.0
+        fx = self.degrader.sample(rng)
         pad = blur_padding(aug.blur)
         largest = min(self.max_size,
                       self._predicted_max_size(font_id, text, tracking, word_spacing, aug.angle, pad, fx))
         if largest < self.min_size:
             raise TextDoesNotFit(self._no_fit_message(text))
         step = self.size_step
-        size = self.min_size + step * int(rng.integers(0, (largest - self.min_size) // step + 1))
+        sizes = (largest - self.min_size) // step + 1
+        size = self.min_size + step * pick(u[2], sizes)
         mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)
         while not self._fits(mask):  # the prediction was a pixel or two optimistic
             size -= step
@@ -117,13 +144,13 @@ class Painter:
                 raise TextDoesNotFit(self._no_fit_message(text))
             mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)
         h, w = mask.shape
-        if self.variable_width or (ts.left_aligned > 0 and rng.random() < ts.left_aligned):
-            x = self.margin + round(uniform_f32(rng, ts.indent) * self.height)
+        if self.variable_width or u[3] < ts.left_aligned:
+            x = self.margin + round(between_f32(ts.indent, u[4]) * self.height)
             limit = (self.width - w) // 2 if self.variable_width else self.width - self.margin - w
             x = max(self.margin, min(x, limit))
         else:
-            x = int(rng.integers(self.margin, self.width - self.margin - w + 1))
-        y = int(rng.integers(self.margin, self.height - self.margin - h + 1))
+            x = self.margin + pick(u[5], self.width - 2 * self.margin - w + 1)
+        y = self.margin + pick(u[6], self.height - 2 * self.margin - h + 1)
         width = min(self.width, 2 * x + w) if self.variable_width else self.width
         return SampleParams.compose(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y,
                                     width=width, tracking=tracking, word_spacing=word_spacing, augment=aug,

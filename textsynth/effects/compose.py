@@ -13,7 +13,7 @@ from textsynth.effects.background import Backdrops, Coordinates, PaperBank, pape
 from textsynth.effects.clutter import NeighbourInk, add_clutter
 from textsynth.effects.light import apply_light, fading, ink_levels, tone_table
 from textsynth.effects.optics import apply_blurs, apply_resolution
-from textsynth.effects.sampling import sample_effects
+from textsynth.effects.sampling import EffectSampler
 from textsynth.record import EffectParams, SampleParams
 
 _NEUTRAL = tuple((f.name, f.default) for f in dataclasses.fields(EffectParams))
@@ -22,7 +22,8 @@ EFFECT_FIELDS = {name: {"jpeg": "jpeg_quality"}.get(name, name) for name in EFFE
 
 
 def has_effects(p: SampleParams) -> bool:
-    return any(getattr(p, name) != default for name, default in _NEUTRAL)
+    # A drawn record with any effect has a seed; a record built by hand may set effects without one.
+    return p.effect_seed != 0 or any(getattr(p, name) != default for name, default in _NEUTRAL)
 
 
 def active_effects(p: EffectParams) -> list[str]:
@@ -34,13 +35,16 @@ NEUTRAL_EFFECTS = dict(_NEUTRAL)  # record field -> its "off" value
 
 
 class Degrader:
-    """Samples and applies the effects of one canvas size; the paper bank is made on first use."""
+    """Samples and applies the effects of one config and canvas size; the paper bank is made on first use."""
 
-    def __init__(self, width: int, height: int, seed: int, backgrounds: str = ""):
+    def __init__(self, width: int, height: int, seed: int, effects: EffectsConfig):
         self.width, self.height, self.seed = width, height, seed
         self.coords = Coordinates(width, height)
         self._paper: PaperBank | None = None
+        backgrounds = effects.backgrounds if effects.enabled else ""
         self.backdrops = Backdrops(backgrounds, width, height) if backgrounds else None
+        shapes = self.backdrops.shapes if self.backdrops is not None else []
+        self.sampler = EffectSampler(effects, PaperBank.shape_for(width, height), (height, width), shapes)
 
     @property
     def paper_bank(self) -> PaperBank:
@@ -48,12 +52,8 @@ class Degrader:
             self._paper = PaperBank(self.width, self.height, self.seed)
         return self._paper
 
-    def paper_shape(self) -> tuple[int, int]:
-        return PaperBank.shape_for(self.width, self.height)
-
-    def sample(self, rng: np.random.Generator, cfg: EffectsConfig) -> EffectParams:
-        shapes = self.backdrops.shapes if self.backdrops is not None else []
-        return sample_effects(rng, cfg, self.paper_shape(), (self.height, self.width), shapes)
+    def sample(self, rng: np.random.Generator) -> EffectParams:
+        return self.sampler.draw(rng)
 
     def compose(self, p: SampleParams, mask: np.ndarray, noise: NoiseBank, neighbour_ink: NeighbourInk) -> np.ndarray:
         """uint8 (height, width): paper, ink with its clutter, light, speckle noise, blur, tone, resolution."""
@@ -76,11 +76,11 @@ class Degrader:
         if p.inverted:
             image = np.float32(255) - image
         apply_light(image, p, self.coords)
-        if p.noise_level > 0:
-            image += noise.window(p.noise_row, p.noise_col) * np.float32(p.noise_level)
+        if p.noise_level > 0:  # one OpenCV pass over the strided window (numpy would make a temporary)
+            image = cv2.scaleAdd(noise.window(p.noise_row, p.noise_col), float(p.noise_level), image)
         image = apply_blurs(image, p)
-        np.clip(image, 0, 255, out=image)
-        out = (image + np.float32(0.5)).astype(np.uint8)
+        # Negative levels to 0, then round half to even and saturate at 255 into uint8, in two passes.
+        out = cv2.convertScaleAbs(cv2.threshold(image, 0, 0, cv2.THRESH_TOZERO)[1])
         table = tone_table(p)
         if table is not None:
             out = cv2.LUT(out, table)

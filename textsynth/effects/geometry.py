@@ -27,12 +27,14 @@ def geometry_growth(fx: EffectParams) -> tuple[float, float, int]:
     return abs(fx.shear), 1.0 + 2.0 * fx.curve, pad
 
 
-def warp_ink(mask: np.ndarray, fx: EffectParams) -> np.ndarray:
-    """The ink mask with the sample's stroke weight, slant, perspective, curve and elastic warp applied."""
+def warp_ink(mask: np.ndarray, fx: EffectParams, angle: float = 0.0) -> np.ndarray:
+    """The ink mask with the sample's stroke weight, slant, perspective, curve and elastic warp applied.
+    `angle` (degrees) turns it as part of the slant and perspective warp: only for a sample that has one
+    and neither a curve nor an elastic warp (see `folds_rotation`)."""
     if fx.ink_weight:
         mask = stroke_weight(mask, fx.ink_weight)
     if fx.shear or fx.perspective:
-        mask = slant_and_perspective(mask, fx.shear, fx.perspective)
+        mask = slant_and_perspective(mask, fx.shear, fx.perspective, angle)
     if fx.curve:
         mask = curve_baseline(mask, fx.curve, fx.curve_period, fx.curve_phase)
     if fx.elastic:
@@ -40,42 +42,51 @@ def warp_ink(mask: np.ndarray, fx: EffectParams) -> np.ndarray:
     return mask
 
 
+def folds_rotation(fx: EffectParams) -> bool:
+    """Whether the line's rotation can join its slant and perspective warp (nothing is warped after it)."""
+    return bool(fx.shear or fx.perspective) and not (fx.curve or fx.elastic)
+
+
 _CROSS = np.ones((3, 3), np.uint8)
 
 
 def stroke_weight(mask: np.ndarray, weight: float) -> np.ndarray:
     """Bolder (weight > 0) or thinner (< 0) strokes: whole 3x3 dilations/erosions, the fraction blended."""
-    padded = np.pad(mask, 2 + max(0, math.ceil(weight)))
+    pad = 2 + max(0, math.ceil(weight))
+    padded = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     morph = cv2.dilate if weight > 0 else cv2.erode
     steps = math.ceil(abs(weight))
     before = morph(padded, _CROSS, iterations=steps - 1) if steps > 1 else padded
-    after = morph(before, _CROSS)
-    a, b = before.astype(np.float32), after.astype(np.float32)
-    out = a + np.float32(abs(weight) - (steps - 1)) * (b - a)
+    fraction = abs(weight) - (steps - 1)
+    out = cv2.addWeighted(before, 1 - fraction, morph(before, _CROSS), fraction, 0)  # rounded, in uint8
     if weight < 0:  # thin strokes must stay readable: keep at least _KEEP_INK of the ink
-        original, kept = float(mask.sum()), float(out.sum())
+        original, kept = float(cv2.sumElems(mask)[0]), float(cv2.sumElems(out)[0])
         if original > 0 and kept < _KEEP_INK * original:
-            base = padded.astype(np.float32)
-            t = np.float32((1 - _KEEP_INK) * original / max(original - kept, 1e-6))
-            out = base + t * (out - base)
-    return (out + 0.5).astype(np.uint8)
+            t = min(1.0, (1 - _KEEP_INK) * original / max(original - kept, 1e-6))
+            out = cv2.addWeighted(padded, 1 - t, out, t, 0)
+    return out
 
 
-def slant_and_perspective(mask: np.ndarray, shear: float, perspective: float) -> np.ndarray:
+def slant_and_perspective(mask: np.ndarray, shear: float, perspective: float, angle: float = 0.0) -> np.ndarray:
     """Slant (the top moves right by `shear` pixels per pixel of height) and shrink one end of the line
-    (the right end by `perspective` of its height when positive, the left end when negative)."""
+    (the right end by `perspective` of its height when positive, the left end when negative), then turn it
+    `angle` degrees counter-clockwise: one perspective warp, one resampling."""
     h, w = mask.shape
     tl, tr, br, bl = [shear * h, 0.0], [w + shear * h, 0.0], [float(w), float(h)], [0.0, float(h)]
     squeeze = abs(perspective) * h / 2
     end = (tr, br) if perspective > 0 else (tl, bl)
     end[0][1] += squeeze
     end[1][1] -= squeeze
-    x0 = min(tl[0], bl[0])
-    dst = np.float32([[x - x0 + 2, y + 2] for x, y in (tl, tr, br, bl)])  # 2 px of room for interpolation
+    corners = np.array([tl, tr, br, bl])
+    if angle:  # as cv2.getRotationMatrix2D turns an image: counter-clockwise on screen (y down)
+        a = math.radians(angle)
+        cos, sin = math.cos(a), math.sin(a)
+        d = corners - corners.mean(axis=0)
+        corners = np.stack([cos * d[:, 0] + sin * d[:, 1], cos * d[:, 1] - sin * d[:, 0]], axis=1)
+    dst = (corners - corners.min(axis=0) + 2).astype(np.float32)  # 2 px of room for interpolation
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    out_w = math.ceil(float(dst[:, 0].max())) + 3
-    matrix = cv2.getPerspectiveTransform(src, dst)
-    return cv2.warpPerspective(mask, matrix, (out_w, h + 4), flags=cv2.INTER_LINEAR,
+    size = (math.ceil(float(dst[:, 0].max())) + 2, math.ceil(float(dst[:, 1].max())) + 2)
+    return cv2.warpPerspective(mask, cv2.getPerspectiveTransform(src, dst), size, flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 

@@ -31,20 +31,24 @@ def fading(p: SampleParams, width: int) -> np.ndarray:
 
 def apply_light(image: np.ndarray, p: SampleParams, coords: Coordinates) -> None:
     """Darken `image` (float32, in place) by an illumination falloff and a shadow across part of the line."""
-    if p.light:
-        ramp = coords.ramp(p.light_angle)  # -1 .. 1 along the width
-        image *= 1 - np.float32(p.light / 2) * (ramp + 1)
+    if p.light:  # 1 - light/2 x (ramp + 1), the ramp -1 .. 1 along the width: one canvas-sized pass, then *=
+        along, across = coords.ramp_parts(p.light_angle, -p.light / 2)
+        image *= (along + np.float32(1 - p.light / 2)) + across
     if p.shadow:
         edge = coords.x + coords.y * np.float32(0.3) - np.float32(2 * p.shadow_x - 1)
         cover = np.clip(edge * np.float32(12) + np.float32(0.5), 0, 1)  # a soft edge a few pixels wide
         image *= 1 - np.float32(p.shadow) * cover
 
 
+_LEVELS = np.arange(256, dtype=np.float64) / 255
+
+
 def tone_table(p: SampleParams) -> np.ndarray | None:
     """A 256-entry lookup table for the sample's contrast and gamma, or None when both are neutral."""
     if p.contrast == 1.0 and p.gamma == 1.0:
         return None
-    levels = np.arange(256, dtype=np.float64) / 255
-    levels = levels ** p.gamma
-    levels = 0.5 + (levels - 0.5) * p.contrast
-    return np.clip(np.round(levels * 255), 0, 255).astype(np.uint8)
+    table = _LEVELS ** p.gamma if p.gamma != 1.0 else _LEVELS.copy()
+    table *= 255 * p.contrast  # 255 x (0.5 + (level - 0.5) x contrast)
+    table += 127.5 * (1 - p.contrast)
+    np.rint(table, out=table)
+    return np.clip(table, 0, 255).astype(np.uint8)

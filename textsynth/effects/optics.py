@@ -24,13 +24,22 @@ def apply_blurs(image: np.ndarray, p: SampleParams) -> np.ndarray:
 def apply_resolution(image: np.ndarray, p: SampleParams) -> np.ndarray:
     """uint8 (H, W) in and out: down-then-up scaling, then a JPEG round trip."""
     if p.downscale != 1.0:
-        h, w = image.shape
-        small = (max(4, round(w * p.downscale)), max(4, round(h * p.downscale)))
-        image = cv2.resize(cv2.resize(image, small, interpolation=cv2.INTER_AREA), (w, h),
-                           interpolation=cv2.INTER_LINEAR)
+        image = lose_resolution(image, p.downscale)
     if p.jpeg_quality:
         image = jpeg_round_trip(image, p.jpeg_quality)
     return image
+
+
+def lose_resolution(image: np.ndarray, scale: float) -> np.ndarray:
+    """Shrink by `scale` with an anti-aliasing Gaussian (a sensor pixel integrates 1/scale of ours), then scale
+    back up bilinearly. OpenCV's area resampling does the same at a fractional scale about twice as slowly."""
+    h, w = image.shape
+    small = (max(4, round(w * scale)), max(4, round(h * scale)))
+    sigma = 0.5 * math.sqrt(max(1 / (scale * scale) - 1, 0.0))  # a box of 1/scale px, less the sampling's own
+    if sigma > 0.2:
+        image = cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    return cv2.resize(cv2.resize(image, small, interpolation=cv2.INTER_LINEAR), (w, h),
+                      interpolation=cv2.INTER_LINEAR)
 
 
 def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:

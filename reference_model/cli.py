@@ -47,7 +47,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.engine == "tesseract" and args.model:
         raise TextsynthError("--model is for --engine model; Tesseract uses its own eng model")
-    report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit, engine=args.engine)
+    if args.engine == "tesseract" and args.lm:
+        raise TextsynthError("--lm is for --engine model; Tesseract uses its own dictionary")
+    report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit, engine=args.engine,
+                      lm=args.lm)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -55,8 +58,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from reference_model.evaluate import predict
 
-    for path, text in zip(args.images, predict(args.model, args.images, beam_width=args.beam_width)):
+    for path, text in zip(args.images, predict(args.model, args.images, beam_width=args.beam_width, lm=args.lm)):
         print(f"{path}\t{text}")
+    return 0
+
+
+def cmd_tune_lm(args: argparse.Namespace) -> int:
+    from reference_model.evaluate import tune_lm
+
+    if args.limit is not None and args.limit < 1:
+        raise TextsynthError(f"--limit must be at least 1, got {args.limit}")
+    best, cer, greedy = tune_lm(args.model, args.data, limit=args.limit)
+    path = best.save(args.model)
+    print(f"best: weight {best.weight:g}, bonus {best.bonus:g}, uniform {best.uniform:g}: CER {100 * cer:.2f}% "
+          f"(greedy {100 * greedy:.2f}%) -> {path}")
     return 0
 
 
@@ -121,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("model", "tesseract"), default="model",
                    help="tesseract: Tesseract 5 (--psm 7) on the same images, same metrics")
     p.add_argument("--beam-width", type=int, default=0, help="beam search instead of greedy decoding")
+    p.add_argument("--lm", action="store_true",
+                   help="beam search with textsynth's character language model (the run's lm.json settings)")
     p.add_argument("--limit", type=int, help="first N samples only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
@@ -128,8 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="read the text of PNG/JPEG images")
     p.add_argument("--model", help=f"run folder (default: {SHIPPED})")
     p.add_argument("--beam-width", type=int, default=0)
+    p.add_argument("--lm", action="store_true", help="decode with the character language model")
     p.add_argument("images", nargs="+")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("tune-lm", help="pick the language model's weight, bonus and uniform share on labelled "
+                       "lines (not your test set) and store them in the run's lm.json")
+    p.add_argument("--model", required=True, help="run folder")
+    p.add_argument("--data", required=True, help="labelled lines: textsynth dataset, image folder or LMDB")
+    p.add_argument("--limit", type=int, default=500, help="first N lines (default 500)")
+    p.set_defaults(func=cmd_tune_lm)
 
     p = sub.add_parser("export", help="write a .keras file and a SavedModel returning logits")
     p.add_argument("--model", required=True)

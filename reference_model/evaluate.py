@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reference_model.language_model import CharLM, FusedDecoder, LMSettings
 from reference_model.metrics import breakdown, confusions, score
 from reference_model.sources import LineSource, open_source
 from textsynth.errors import TextsynthError
@@ -25,17 +26,37 @@ def _each(source: LineSource, start: int, images, convert: Callable) -> list:
     return out
 
 
-def _model_reads(run: str | Path | None, source: LineSource, beam_width: int, batch_size: int) -> tuple[str, list[str]]:
-    from reference_model.recognizer import SHIPPED_WEIGHTS, Recognizer, prepare_image
+def _model_logits(rec, source: LineSource, batch_size: int) -> np.ndarray:
+    """The recognizer's logits for every line of the source (images of any size are fitted first)."""
+    from reference_model.recognizer import prepare_image
 
-    rec = Recognizer.load(run)
     source.check_charset(rec.charset)
-    hyps: list[str] = []
+    out: list[np.ndarray] = []
+    done = 0
     for images in source.batches(batch_size):
         if not (isinstance(images, np.ndarray) and images.shape[1:] == (rec.height, rec.width)):
-            images = np.stack(_each(source, len(hyps), images, lambda im: prepare_image(im, rec.width, rec.height)))
-        hyps += rec.read(images, beam_width)
-    return str(run if run is not None else SHIPPED_WEIGHTS), hyps
+            images = np.stack(_each(source, done, images, lambda im: prepare_image(im, rec.width, rec.height)))
+        out.append(rec.logits(images))
+        done += len(images)
+    return np.concatenate(out) if out else np.empty((0, rec.steps, len(rec.charset) + 1), np.float32)
+
+
+def fused_decoder(run: str | Path | None, charset) -> FusedDecoder:
+    """The language-model decoder with the run's tuned settings (its lm.json; defaults without one)."""
+    from reference_model.recognizer import SHIPPED_WEIGHTS
+
+    return FusedDecoder(charset, LMSettings.of_run(run if run is not None else SHIPPED_WEIGHTS))
+
+
+def _model_reads(run: str | Path | None, source: LineSource, beam_width: int, batch_size: int,
+                 lm: bool) -> tuple[str, str, list[str]]:
+    from reference_model.recognizer import SHIPPED_WEIGHTS, Recognizer
+
+    rec = Recognizer.load(run)
+    decoder = fused_decoder(run, rec.charset) if lm else None
+    hyps = rec.decode(_model_logits(rec, source, batch_size), beam_width, decoder)
+    how = decoder.describe() if decoder else (f"beam {beam_width}" if beam_width > 1 else "greedy")
+    return str(run if run is not None else SHIPPED_WEIGHTS), how, hyps
 
 
 def _tesseract_reads(source: LineSource, batch_size: int) -> list[str]:
@@ -54,9 +75,10 @@ def _tesseract_reads(source: LineSource, batch_size: int) -> list[str]:
 
 
 def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limit: int | None = None,
-             batch_size: int = 256, engine: str = "model") -> dict:
+             batch_size: int = 256, engine: str = "model", lm: bool = False) -> dict:
     """Scores of the run in `run` (None: the shipped weights) or of Tesseract on a textsynth dataset, an image
-    folder with labels.tsv (and optionally meta.tsv) or an LMDB, with a breakdown per column of the source."""
+    folder with labels.tsv (and optionally meta.tsv) or an LMDB, with a breakdown per column of the source.
+    `lm`: decode with the character language model (the run's tuned settings)."""
     if engine not in ENGINES:
         raise TextsynthError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     source = open_source(data).head(limit)
@@ -67,8 +89,7 @@ def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limi
             name, decoder = f"tesseract ({tesseract_binary()} --psm 7)", "tesseract"
             hyps = _tesseract_reads(source, batch_size)
         else:
-            name, hyps = _model_reads(run, source, beam_width, batch_size)
-            decoder = f"beam {beam_width}" if beam_width > 1 else "greedy"
+            name, decoder, hyps = _model_reads(run, source, beam_width, batch_size, lm)
     finally:
         source.close()
     refs = source.texts
@@ -101,10 +122,49 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def predict(run: str | Path | None, images: Sequence[str | Path], beam_width: int = 0) -> list[str]:
+def predict(run: str | Path | None, images: Sequence[str | Path], beam_width: int = 0, lm: bool = False) -> list[str]:
     """The text of each image file, read by the run in `run` (None: the shipped weights)."""
     from reference_model.recognizer import Recognizer, prepare_image
 
     rec = Recognizer.load(run)
     batch = np.stack([prepare_image(p, rec.width, rec.height) for p in images])
-    return rec.read(batch, beam_width)
+    return rec.read(batch, beam_width, fused_decoder(run, rec.charset) if lm else None)
+
+
+# The grid `tune_lm` searches: weight x bonus at a middle uniform share, then the share at the best pair.
+TUNE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7)
+TUNE_BONUSES = (0.5, 1.0, 1.5, 2.0, 2.5)
+TUNE_UNIFORMS = (0.1, 0.2, 0.3, 0.5)
+
+
+def tune_lm(run: str | Path, data: str | Path, limit: int | None = 500, batch_size: int = 256,
+            log: Callable[[str], None] = print) -> tuple[LMSettings, float, float]:
+    """Pick the language-model settings with the lowest CER on labelled lines (never the test set): returns
+    them, their CER and greedy decoding's CER. The caller stores them with `LMSettings.save(run)`."""
+    from reference_model.recognizer import Recognizer
+
+    rec = Recognizer.load(run)
+    source = open_source(data).head(limit)
+    try:
+        logits = _model_logits(rec, source, batch_size)
+    finally:
+        source.close()
+    refs = source.texts
+    greedy = score(refs, rec.decode(logits))["cer"]
+    log(f"greedy decoding: CER {100 * greedy:.2f}% on {len(refs)} lines")
+    lm = CharLM.bundled(rec.charset, order=LMSettings.order)
+    tried: dict[LMSettings, float] = {}
+
+    def trial(settings: LMSettings) -> float:
+        if settings not in tried:
+            hyps = rec.decode(logits, lm=FusedDecoder(rec.charset, settings, lm))
+            tried[settings] = score(refs, hyps)["cer"]
+            log(f"  weight {settings.weight:g}, bonus {settings.bonus:g}, uniform {settings.uniform:g}: "
+                f"CER {100 * tried[settings]:.2f}%")
+        return tried[settings]
+
+    middle = LMSettings()
+    best = min((LMSettings(weight=w, bonus=b, uniform=middle.uniform) for w in TUNE_WEIGHTS for b in TUNE_BONUSES),
+               key=trial)
+    best = min((LMSettings(weight=best.weight, bonus=best.bonus, uniform=u) for u in TUNE_UNIFORMS), key=trial)
+    return best, tried[best], greedy

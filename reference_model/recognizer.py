@@ -13,6 +13,7 @@ import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
 from reference_model.ctc import beam_decode, greedy_decode
+from reference_model.language_model import FusedDecoder
 from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
 
@@ -64,12 +65,17 @@ class Recognizer:
     def _forward(self, images):
         return self.model(images, training=False)
 
-    def decode(self, logits: np.ndarray, beam_width: int = 0) -> list[str]:
-        ids = beam_decode(logits, beam_width) if beam_width > 1 else greedy_decode(logits)
+    def decode(self, logits: np.ndarray, beam_width: int = 0, lm: FusedDecoder | None = None) -> list[str]:
+        """Texts from logits: greedy, TensorFlow's beam search (`beam_width` > 1) or beam search with the
+        character language model (`lm`)."""
+        if lm is not None:
+            ids = lm.decode(logits)
+        else:
+            ids = beam_decode(logits, beam_width) if beam_width > 1 else greedy_decode(logits)
         return [self.charset.decode(row) for row in ids]
 
-    def read(self, images: np.ndarray, beam_width: int = 0) -> list[str]:
-        return self.decode(self.logits(images), beam_width)
+    def read(self, images: np.ndarray, beam_width: int = 0, lm: FusedDecoder | None = None) -> list[str]:
+        return self.decode(self.logits(images), beam_width, lm)
 
 
 def prepare_image(image: str | Path | bytes | np.ndarray, width: int, height: int) -> np.ndarray:

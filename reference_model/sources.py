@@ -10,6 +10,7 @@ import numpy as np
 
 from textsynth.charset import Charset, describe_chars
 from textsynth.errors import TextsynthError
+from textsynth.text import TEXT_KINDS
 
 LABELS_FILE = "labels.tsv"
 META_FILE = "meta.tsv"
@@ -99,11 +100,24 @@ def _dataset_source(root: Path) -> LineSource:
     flips = np.where(mirror & upside, "mirror+upside_down", np.where(mirror, "mirror",
                      np.where(upside, "upside_down", "none")))
 
+    kinds = [TEXT_KINDS[k] if k < len(TEXT_KINDS) else f"kind {k}" for k in ds.column("params/text_kind").tolist()]
+
     def stream(size: int) -> Iterator[np.ndarray]:
         for batch in ds.batches(size, shuffle=False):
             yield batch["images"]
 
-    return LineSource(str(root), "dataset", texts, {"font": fonts, "flip": flips.tolist()}, [], stream, ds.close)
+    columns = {"font": fonts, "flip": flips.tolist(), "text": kinds, "effects": _effect_counts(ds)}
+    return LineSource(str(root), "dataset", texts, columns, [], stream, ds.close)
+
+
+def _effect_counts(ds) -> list[str]:
+    """How many degradation effects each sample got, in buckets (none, 1-2, 3-4, 5+)."""
+    from textsynth.effects.compose import EFFECT_FIELDS, NEUTRAL_EFFECTS
+
+    count = np.zeros(len(ds), np.int64)
+    for name in EFFECT_FIELDS.values():
+        count += ds.column(f"params/{name}") != NEUTRAL_EFFECTS[name]
+    return np.select([count == 0, count <= 2, count <= 4], ["none", "1-2", "3-4"], "5+").tolist()
 
 
 def _read_tsv(path: Path) -> list[tuple[int, list[str]]]:

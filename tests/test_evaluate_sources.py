@@ -216,3 +216,25 @@ def test_prepare_image_takes_paths_bytes_and_arrays(tmp_path):
     assert from_path.shape == (32, 128)
     assert np.array_equal(from_path, recognizer.prepare_image((tmp_path / "a.png").read_bytes(), 128, 32))
     assert np.array_equal(from_path, recognizer.prepare_image(array, 128, 32))
+
+
+def test_tune_lm_stores_the_settings_that_evaluate_lm_uses(shard, untrained_run, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    import reference_model.evaluate as evaluation
+    from reference_model.language_model import LM_FILE, LMSettings
+
+    grid = {"TUNE_WEIGHTS": (0.0, 0.3), "TUNE_BONUSES": (1.0, 2.0), "TUNE_UNIFORMS": (0.2, 0.3)}
+    for name, values in grid.items():  # a small grid: an untrained model's flat logits make every beam wide
+        monkeypatch.setattr(evaluation, name, values)
+    run = shutil.copytree(untrained_run, tmp_path / "run")
+    assert model_main(["tune-lm", "--model", str(run), "--data", str(shard), "--limit", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "greedy decoding: CER" in out and f"-> {run / LM_FILE}" in out and out.count("CER") == 1 + 4 + 1 + 1
+    tuned = LMSettings.of_run(run)
+    assert (tuned.weight, tuned.bonus, tuned.uniform) in {(w, b, u) for w in grid["TUNE_WEIGHTS"]
+                                                          for b in grid["TUNE_BONUSES"] for u in grid["TUNE_UNIFORMS"]}
+    report = evaluate(run, shard, limit=6, lm=True)
+    assert report["decoder"].startswith(f"beam {tuned.beam_width} + character 5-gram LM (weight {tuned.weight:g}")
+    assert model_main(["evaluate", "--engine", "tesseract", "--lm", "--data", str(shard)]) == 2
+    assert "--lm is for --engine model" in capsys.readouterr().err

@@ -16,6 +16,22 @@ from reference_model.sources import LABELS_FILE, META_FILE
 BUILD_FILE = "build.json"
 
 
+def renderer_fingerprint(config_dict: dict | None = None, count: int = 8) -> str:
+    """sha256 of the first `count` samples textsynth paints now for a config (default: the default config at
+    seed 0): a set rendered by textsynth is rebuilt when the painter changes, even within a version."""
+    import hashlib
+
+    from textsynth.config import RenderConfig
+    from textsynth.generator import SampleGenerator
+
+    config = RenderConfig.from_dict({**(config_dict or {}), "n": count})
+    gen = SampleGenerator(config)
+    digest = hashlib.sha256()
+    for i in range(count):
+        digest.update(gen.sample(i)[1].tobytes())
+    return digest.hexdigest()
+
+
 def is_built(out: Path, build: dict) -> bool:
     """True when `out` was finished by a build with exactly these settings."""
     try:

@@ -71,21 +71,23 @@ def run(args: argparse.Namespace) -> int:
             timings.append(f"building set {s.title}: {took:.0f} s ({args.n} lines)")
 
     # One column per model (each --model, or the shipped weights) and one for Tesseract.
-    columns: dict[str, tuple[str, str | None]] = {}  # column key -> (engine, model run)
+    # With --lm, each model gets a second column: the same logits decoded with the character language model.
+    columns: dict[str, tuple[str, str | None, bool]] = {}  # column key -> (engine, model run, language model)
     labels: dict[str, str] = {}
     if "model" in engines:
         for run_dir in args.model or [None]:
-            key = f"model:{run_dir}"
-            columns[key] = ("model", run_dir)
-            labels[key] = f"model `{Path(run_dir).name}`" if run_dir else "model `shipped small`"
+            name = f"model `{Path(run_dir).name}`" if run_dir else "model `shipped small`"
+            for lm in (False, True) if args.lm else (False,):
+                key = f"model:{run_dir}:{lm}"
+                columns[key], labels[key] = ("model", run_dir, lm), name + (" + LM" if lm else "")
     if "tesseract" in engines:
-        columns["tesseract"], labels["tesseract"] = ("tesseract", None), "Tesseract"
+        columns["tesseract"], labels["tesseract"] = ("tesseract", None, False), "Tesseract"
     reports: dict[str, dict[str, dict]] = {}
     for s in SETS:
         reports[s.key] = {}
-        for key, (engine, run_dir) in columns.items():
+        for key, (engine, run_dir, lm) in columns.items():
             t = time.perf_counter()
-            report = evaluate(run_dir, data / s.key, engine=engine)
+            report = evaluate(run_dir, data / s.key, engine=engine, lm=lm)
             took = time.perf_counter() - t
             timings.append(f"evaluating {labels[key]} on set {s.title}: {took:.0f} s")
             reports[s.key][key] = report
@@ -115,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", action="append",
                         help="run folder; repeat it to compare several (default: the shipped weights)")
     parser.add_argument("--engines", default="model,tesseract", help="model,tesseract (default), or one of them")
+    parser.add_argument("--lm", action="store_true",
+                        help="also decode each model with the character language model (its run's lm.json)")
     parser.add_argument("--n", type=int, default=300, help="lines per set (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="seed of sets 1 and 2 (set 3 always uses seed 2)")
     parser.add_argument("--data", default=str(REPO / "data" / "transfer"), help="where the sets are built")

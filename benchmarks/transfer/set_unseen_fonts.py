@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.transfer.folder import is_built, write_folder
+from benchmarks.transfer.folder import is_built, renderer_fingerprint, write_folder
 from benchmarks.transfer.unseen_fonts import UNSEEN_FONTS, UnseenFont, checked_unseen_fonts
 from textsynth.charset import Charset, describe_chars
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
+from textsynth.version import __version__
 
 WORDS = Path(__file__).resolve().parent / "words.txt"
 
@@ -55,8 +56,10 @@ def build_unseen_fonts(out: Path, n: int, seed: int, fonts: tuple[UnseenFont, ..
     """Render n lines (half random text, half words) into the image folder `out`; False if already built."""
     from textsynth.pipeline import render
 
+    # A new default config, textsynth version or painter means a new set.
     build = {"set": "unseen fonts", "n": n, "seed": seed, "fonts": [f.path for f in fonts],
-             "config": RenderConfig().content_dict()}  # a new default config means a new set
+             "config": RenderConfig().content_dict(), "textsynth": __version__,
+             "renderer": renderer_fingerprint({"seed": seed})}
     if is_built(out, build):
         return False
     fonts = checked_unseen_fonts(fonts)

@@ -194,12 +194,14 @@ def test_the_shipped_weights_read_fresh_default_samples(tmp_path):
     out = tmp_path / "fresh"
     info = json.loads((recognizer.SHIPPED_WEIGHTS / recognizer.RUN_INFO).read_text())
     # fresh samples of the config the weights learnt from, at a seed no documented train or test set uses
-    cfg = RenderConfig.from_dict({**info["data_config"], "n": 20, "seed": 20_261_124})
+    cfg = RenderConfig.from_dict({**info["data_config"], "n": 200, "seed": 20_261_124})
     cfg.output.workers = "1"
     render(cfg, out, progress=False)
     report = evaluate(None, out)
-    assert report["samples"] == 20
-    assert report["cer"] < 0.05, report["examples"]
+    assert report["samples"] == 200
+    # the weights' documented in-distribution CER is 5.4 % greedy, 4.5 % with the language model
+    assert report["cer"] < 0.08, report["examples"]
+    assert evaluate(None, out, lm=True)["cer"] < 0.07
     image = tmp_path / "line.png"
     from PIL import Image
 

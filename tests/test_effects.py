@@ -159,3 +159,25 @@ def test_background_images_are_cropped_into_the_paper_and_a_bad_folder_is_refuse
     cfg.effects.backgrounds = str(tmp_path)
     with pytest.raises(TextsynthError, match="holds no .png or .jpg images"):
         SampleGenerator(cfg)
+
+
+@pytest.mark.parametrize("shear, perspective", [(0.3, 0.0), (0.0, -0.12), (-0.25, 0.1)])
+def test_rotation_folded_into_the_slant_warp_matches_warping_then_rotating(shear, perspective):
+    from textsynth.augment import rotate_mask
+    from textsynth.effects.geometry import folds_rotation
+
+    gen = SampleGenerator(RenderConfig(n=1))
+    mask = gen.painter.layout.text_mask(0, "Folded once", 40, 0.0, 1.0)
+    fx = EffectParams(shear=shear, perspective=perspective)
+    assert folds_rotation(fx) and not folds_rotation(dataclasses.replace(fx, curve=0.05))
+    folded = warp_ink(mask, fx, 2.5)
+    two_step = rotate_mask(warp_ink(mask, fx), 2.5)
+    assert abs(int(folded.sum()) - int(two_step.sum())) < 0.03 * int(two_step.sum())  # the same ink
+    assert folded.shape[0] <= two_step.shape[0] and folded.shape[1] <= two_step.shape[1]  # never a larger box
+    assert folded[0].max() == folded[-1].max() == folded[:, 0].max() == folded[:, -1].max() == 0  # nothing cut
+    rows, cols = np.nonzero(folded > 64)
+    ref_rows, ref_cols = np.nonzero(two_step > 64)
+    # the same slope: the ink's principal direction agrees within a tenth of a degree per degree turned
+    slope = np.polyfit(cols, rows, 1)[0]
+    ref_slope = np.polyfit(ref_cols, ref_rows, 1)[0]
+    assert abs(np.degrees(np.arctan(slope) - np.arctan(ref_slope))) < 0.25

@@ -241,3 +241,30 @@ def test_shards_written_before_the_spacing_and_width_columns_still_read(tmp_path
             del f["params"][name]
     s = open_dataset(tmp_path / "ds")[3]
     assert (s.params.tracking, s.params.word_spacing, s.width) == (0.0, 1.0, 256)
+
+
+@pytest.mark.parametrize("text, tracking", [("AVAWAY To", 0.0), ("wavy fjord", -0.12), ("Ta.yV", -0.3)])
+def test_glyphs_copied_where_clear_and_maxed_where_they_overlap_keep_every_pixel(text, tracking):
+    """text_mask copies a glyph that cannot overlap the ones before it and takes the maximum otherwise: the
+    result equals compositing every glyph with a maximum."""
+    from textsynth.layout import FontLayout
+
+    gen = SampleGenerator(RenderConfig(n=1))
+    font_id = next(i for i, f in enumerate(gen.fontset.fonts) if "Italic" in Path(f.path).name)
+    font = FontLayout(str(gen.fontset.fonts[font_id].path))
+    shaped, size = font.shape(text), 37
+    mask = font.text_mask(text, size, tracking, 1.0, shaped)
+    placed, pen = [], 0.0
+    for gid, adv, xo, yo, _space, tracked in zip(shaped.gids, shaped.advance, shaped.x_offset, shaped.y_offset,
+                                                shaped.space, shaped.tracked):
+        g = font.glyph(gid, size)
+        if g.mask is not None:
+            x, y = round((pen + xo) * size) + g.left, g.top - round(yo * size)
+            placed.append((x, y, g.mask))
+        pen += adv + (tracking if tracked else 0.0)
+    x0, y0 = min(p[0] for p in placed), min(p[1] for p in placed)
+    reference = np.zeros_like(mask)
+    for x, y, m in placed:
+        region = reference[y - y0:y - y0 + m.shape[0], x - x0:x - x0 + m.shape[1]]
+        np.maximum(region, m, out=region)
+    assert np.array_equal(mask, reference)

@@ -45,8 +45,8 @@ def _plain(name: str) -> Callable[[Effect, list[float], Canvas], dict]:
     return lambda e, u, c: {name: _amount(e, u[1])}
 
 
-def _with_angle(name: str, angle_field: str, low: float, high: float) -> Callable[[Effect, list[float], Canvas], dict]:
-    return lambda e, u, c: {name: _amount(e, u[1]), angle_field: between_f32((low, high), u[2])}
+def _with_detail(name: str, detail: str, low: float, high: float) -> Callable[[Effect, list[float], Canvas], dict]:
+    return lambda e, u, c: {name: _amount(e, u[1]), detail: between_f32((low, high), u[2])}
 
 
 # How each effect turns its row of uniforms into record fields (u[0] decided that it is on).
@@ -60,20 +60,20 @@ _DRAW: dict[str, Callable[[Effect, list[float], Canvas], dict]] = {
     "elastic": _plain("elastic"),
     "paper": lambda e, u, c: {"paper": _amount(e, u[1]), "paper_row": pick(u[2], c.paper_shape[0] - c.height + 1),
                               "paper_col": pick(u[3], c.paper_shape[1] - c.width + 1)},
-    "gradient": _with_angle("gradient", "gradient_angle", -180.0, 180.0),
+    "gradient": _with_detail("gradient", "gradient_angle", -180.0, 180.0),
     "rules": lambda e, u, c: _rules(_whole(e, u[1]), u),
     "inverted": lambda e, u, c: {"inverted": True},
-    "ink_variation": _with_angle("ink_variation", "ink_phase", 0.0, 2 * math.pi),
+    "ink_variation": _with_detail("ink_variation", "ink_phase", 0.0, 2 * math.pi),
     "faded": _plain("faded"),
     "neighbours": lambda e, u, c: {"neighbours": 1 + pick(u[1], 3)},  # above, below or both
     "strike": lambda e, u, c: {"strike": 1 + pick(u[1], 2)},
     "specks": lambda e, u, c: {"specks": _whole(e, u[1])},
-    "light": _with_angle("light", "light_angle", -180.0, 180.0),
-    "shadow": _with_angle("shadow", "shadow_x", 0.15, 0.85),
+    "light": _with_detail("light", "light_angle", -180.0, 180.0),
+    "shadow": _with_detail("shadow", "shadow_x", 0.15, 0.85),
     "contrast": _plain("contrast"),
     "gamma": _plain("gamma"),
     "defocus": _plain("defocus"),
-    "motion": _with_angle("motion", "motion_angle", -30.0, 30.0),
+    "motion": _with_detail("motion", "motion_angle", -30.0, 30.0),
     "downscale": _plain("downscale"),
     "jpeg": lambda e, u, c: {"jpeg_quality": _whole(e, u[1])},
 }

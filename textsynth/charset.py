@@ -98,7 +98,11 @@ class Charset:
         """`default`, a path to a symbols file, or the symbols themselves."""
         if spec == "default":
             return cls.default()
-        if Path(spec).is_file():
+        try:
+            is_file = Path(spec).is_file()
+        except (OSError, ValueError):  # too long for a file name (or a NUL in it): the symbols themselves
+            is_file = False
+        if is_file:
             return cls.from_file(spec)
         return cls.from_string(spec)
 

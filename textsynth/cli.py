@@ -325,10 +325,7 @@ def _failure(exc: BaseException, interrupted: str) -> tuple[int, str]:
     """(exit status, one-line message) of an error: 2 for bad input, 1 for a damaged dataset or a failure,
     130 for Ctrl-C, 143 for SIGTERM."""
     if isinstance(exc, TextsynthError):
-        message = " ".join(str(exc).split())
-        if len(message) > _MAX_MESSAGE:  # one line a terminal can show, whatever the culprit's size
-            message = message[:_MAX_MESSAGE] + f"… ({len(message) - _MAX_MESSAGE:,} more characters)"
-        return exc.exit_code, f"error: {message}"
+        return exc.exit_code, f"error: {' '.join(str(exc).split())}"
     if isinstance(exc, KeyboardInterrupt):
         code = getattr(exc, "exit_code", 130)
         return code, f"{'terminated' if code == 143 else 'interrupted'}; {getattr(exc, 'note', None) or interrupted}"
@@ -380,6 +377,8 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str], name: str,
         return 0
     except (Exception, KeyboardInterrupt) as exc:
         code, message = _failure(exc, interrupted)
+        if len(message) > _MAX_MESSAGE:  # one line a terminal can show, whatever the culprit's size
+            message = message[:_MAX_MESSAGE] + f"… ({len(message) - _MAX_MESSAGE:,} more characters)"
         if debug:
             traceback.print_exc()
         print(f"{name}: {printable(message)}", file=sys.stderr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -26,6 +27,7 @@ from PIL import Image
 import textsynth.export
 from textsynth import TextsynthError
 from textsynth.charset import Charset
+from textsynth.config import column_bytes_per_sample, max_shard_size
 from textsynth.effects.background import Backdrops
 from textsynth.export import export_folder, partial_path
 from textsynth.fileio import file_sha256
@@ -446,3 +448,11 @@ def test_the_package_imports_nothing_heavy_until_used():
 def test_the_family_check_reads_the_bundled_families_file():
     families, faces = read_families_file(REPO / "fonts")
     assert families and all(isinstance(e.get("files", []), list) for e in families.values())
+
+
+def test_format_md_states_the_shard_size_limits_the_code_enforces():
+    text = (REPO / "FORMAT.md").read_text()
+    per_sample = re.search(r"`8 \* max_len \+ (\d+)` bytes a sample", text)
+    at_16, at_1000 = re.search(r"([\d,]+) samples at `max_len` 16, ([\d,]+) at 1000", text).groups()
+    assert int(per_sample.group(1)) == column_bytes_per_sample(16) - 8 * 16
+    assert (int(at_16.replace(",", "")), int(at_1000.replace(",", ""))) == (max_shard_size(16), max_shard_size(1000))

@@ -67,7 +67,9 @@ def _building(path: str | Path) -> Iterator[Path]:
     removed when it does not: `path` is then either absent (or the empty folder it was) or a whole export,
     never a partial one. A build folder left by a killed export is our own: it is cleared and started over."""
     out = _check_out(path)
-    build = partial_path(out)
+    if not Path(os.path.abspath(out)).name:
+        raise TextsynthError(f"export folder {out} must be a named folder, not the file system's root")
+    build = partial_path(Path(os.path.abspath(out)))
     if build.is_symlink() or (build.exists() and not build.is_dir()):
         raise TextsynthError(f"{build} is in the way of the export to {out}; remove it")
     with folder_lock(build, "export", shown=out):

@@ -7,6 +7,7 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from textsynth.errors import TextsynthError
@@ -16,8 +17,40 @@ from textsynth.errors import TextsynthError
 DEFAULT_SYMBOLS = string.ascii_lowercase + string.ascii_uppercase + string.digits + " .,-':"
 
 
-def describe_chars(chars: Iterable[str]) -> str:
-    return ", ".join(repr(c) if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in chars)
+def describe_chars(chars: Iterable[str], limit: int = 20) -> str:
+    """The characters for a message: quoted, or as U+XXXX when invisible; after `limit`, only how many more."""
+    chars = list(chars)
+    shown = ", ".join(repr(c) if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in chars[:limit])
+    return shown + (f" and {len(chars) - limit:,} more" if len(chars) > limit else "")
+
+
+@lru_cache(maxsize=1)
+def _compositions() -> dict[str, dict[str, str]]:
+    """mark -> {base: the one character NFC makes of base + mark}, for every canonical pair (all lie below
+    U+20000)."""
+    table: dict[str, dict[str, str]] = {}
+    for cp in range(0x20000):
+        parts = unicodedata.decomposition(chr(cp)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            base, mark = chr(int(parts[0], 16)), chr(int(parts[1], 16))
+            if unicodedata.normalize("NFC", base + mark) == chr(cp):
+                table.setdefault(mark, {})[base] = chr(cp)
+    return table
+
+
+def _check_marks(symbols: Sequence[str]) -> None:
+    """Refuse a combining mark that Unicode normalization joins with another symbol into a character the charset
+    lacks: a text drawn from the charset could then not be labelled (found up front, not mid-render)."""
+    marks = [s for s in symbols if unicodedata.category(s).startswith("M")]
+    if not marks:
+        return
+    present = set(symbols)
+    for mark in marks:
+        for base, composed in _compositions().get(mark, {}).items():
+            if base in present and composed not in present:
+                raise TextsynthError(f"charset symbol U+{ord(mark):04X} (a combining mark) joins {base!r} into "
+                                     f"{composed!r} under Unicode normalization, and {composed!r} is not in the "
+                                     "charset: add it, or remove the mark")
 
 
 class Charset:
@@ -29,13 +62,14 @@ class Charset:
             raise TextsynthError("charset is empty")
         bad = [s for s in symbols if len(s) != 1]
         if bad:
-            raise TextsynthError(f"charset symbols must be single characters, got {bad[:5]!r}")
+            raise TextsynthError(f"charset symbols must be single characters, got {bad[:5]!r:.200}")
         dupes = sorted(s for s, k in Counter(symbols).items() if k > 1)  # linear: charsets can be huge
         if dupes:
             raise TextsynthError(f"charset has duplicate symbols: {describe_chars(dupes)}")
         controls = [s for s in symbols if unicodedata.category(s).startswith("C")]
         if controls:
             raise TextsynthError(f"charset has control/unassigned characters: {describe_chars(controls)}")
+        _check_marks(symbols)
         self.symbols: tuple[str, ...] = tuple(symbols)
         self._ids = {s: i for i, s in enumerate(self.symbols)}
 
@@ -64,7 +98,11 @@ class Charset:
         """`default`, a path to a symbols file, or the symbols themselves."""
         if spec == "default":
             return cls.default()
-        if Path(spec).is_file():
+        try:
+            is_file = Path(spec).is_file()
+        except (OSError, ValueError):  # too long for a file name (or a NUL in it): the symbols themselves
+            is_file = False
+        if is_file:
             return cls.from_file(spec)
         return cls.from_string(spec)
 

@@ -6,13 +6,19 @@ import argparse
 import contextlib
 import os
 import shlex
+import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from textsynth.config import RenderConfig, parse_count, read_toml
-from textsynth.errors import TextsynthError
-from textsynth.presets import preset_names
+try:  # Ctrl-C while the heavy modules are still importing: the same one line as later, no traceback
+    from textsynth.config import RenderConfig, parse_count, read_toml
+    from textsynth.errors import Interrupted, TextsynthError
+    from textsynth.presets import preset_names
+    from textsynth.terminal import printable
+except KeyboardInterrupt:
+    sys.stderr.write("textsynth: interrupted while starting; nothing was done\n")
+    raise SystemExit(130) from None
 
 
 def _width(value: str) -> int | str:
@@ -156,15 +162,16 @@ def cmd_fonts(args: argparse.Namespace) -> int:
 def _print_table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        print("  ".join(r[i].ljust(widths[i]) for i in range(len(widths))) + "  " + r[-1])
+        print(printable("  ".join(r[i].ljust(widths[i]) for i in range(len(widths))) + "  " + r[-1]))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from textsynth.effects.compose import active_effects
     from textsynth.generator import SampleGenerator
-    from textsynth.preview import check_sheet, save_sheet
+    from textsynth.preview import check_sheet, save_sheet, sheet_target
 
     _check_out(args)
+    sheet_target(args.out)  # refuse an unwritable target before any work
     config = _config_from_args(args)
     count = parse_count(args.count, "--n")
     check_sheet(count, config.canvas.height, config.canvas.width)
@@ -186,7 +193,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from textsynth.stats import describe, format_description
 
     description = describe(open_dataset(args.dataset, allow_incomplete=True))
-    print(json.dumps(description, indent=1, ensure_ascii=False) if args.json else format_description(description))
+    # Every string here comes from the dataset: escape what could drive the terminal.
+    if args.json:
+        print(printable(json.dumps(description, indent=1, ensure_ascii=False), json=True))
+    else:
+        print(printable(format_description(description), keep_newlines=True))
     return 0
 
 
@@ -196,7 +207,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     manifest, bad = verify_dataset(args.dataset)
     for report in bad:
         for problem in report.problems:
-            print(f"BAD {report.file}: {problem}")
+            print(printable(f"BAD {report.file}: {' '.join(problem.split())}"))
     if bad:
         print(f"{sum(r.shards for r in bad)} of {manifest.shard_count} shards have problems")
         return 1
@@ -208,13 +219,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
     import numpy as np
 
     from textsynth.dataset import open_dataset
-    from textsynth.preview import check_sheet, save_sheet
+    from textsynth.preview import check_sheet, save_sheet, sheet_target
 
     _check_out(args)
+    sheet_target(args.out)  # refuse an unwritable target (or a dataset's own file) before any work
     ds = open_dataset(args.dataset, allow_incomplete=True)
     count = min(parse_count(args.count, "--n"), len(ds))
     check_sheet(count, ds.height, ds.width)
     if args.random:
+        if not 0 <= args.seed < 2**63:
+            raise TextsynthError(f"--seed must be in [0, 2^63), got {args.seed}")
         picks = np.sort(np.random.default_rng(args.seed).choice(len(ds), count, replace=False))
     else:
         if not 0 <= args.start < len(ds):
@@ -304,12 +318,17 @@ def add_debug_flag(parser: argparse.ArgumentParser) -> None:
                             help="on an error, print the traceback too (accepted anywhere on the command line)")
 
 
+_MAX_MESSAGE = 2000
+
+
 def _failure(exc: BaseException, interrupted: str) -> tuple[int, str]:
-    """(exit status, one-line message) of an error: 2 for bad input, 1 for a damaged dataset or a failure."""
+    """(exit status, one-line message) of an error: 2 for bad input, 1 for a damaged dataset or a failure,
+    130 for Ctrl-C, 143 for SIGTERM."""
     if isinstance(exc, TextsynthError):
         return exc.exit_code, f"error: {' '.join(str(exc).split())}"
     if isinstance(exc, KeyboardInterrupt):
-        return 130, f"interrupted; {interrupted}"
+        code = getattr(exc, "exit_code", 130)
+        return code, f"{'terminated' if code == 143 else 'interrupted'}; {getattr(exc, 'note', None) or interrupted}"
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return 1, f"error: {exc.strerror or exc}{where}"
@@ -319,27 +338,50 @@ def _failure(exc: BaseException, interrupted: str) -> tuple[int, str]:
     return 1, f"internal error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)"
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (kill, a scheduler's stop, systemd) stops a command as Ctrl-C does: the same clean-up and one line,
+    exit 143. Only the first one: a second arrives while cleaning up and is ignored."""
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(143)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding application): leave signals to it
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_command(parser: argparse.ArgumentParser, argv: Sequence[str], name: str, interrupted: str) -> int:
     """Parse and run a command; every failure becomes one line on stderr naming what failed and an exit status
-    (2: bad input, 1: a damaged dataset or another failure, 130: interrupted). `--debug`, anywhere before
-    `--`, adds the traceback."""
+    (2: bad input, 1: a damaged dataset or another failure, 130: interrupted, 143: SIGTERM). `--debug`,
+    anywhere before `--`, adds the traceback. Text from datasets and configs in the line is escaped."""
     argv = list(argv)
     cut = argv.index("--") if "--" in argv else len(argv)
     debug = "--debug" in argv[:cut]
     argv = [a for a in argv[:cut] if a != "--debug"] + argv[cut:]
     add_debug_flag(parser)
     try:
-        args = parser.parse_args(argv)
-        args.argv = list(argv)
-        return args.func(args)
+        with _sigterm_interrupts():
+            args = parser.parse_args(argv)
+            args.argv = list(argv)
+            return args.func(args)
     except BrokenPipeError:  # the reader of our output went away (`textsynth inspect X | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
         return 0
     except (Exception, KeyboardInterrupt) as exc:
         code, message = _failure(exc, interrupted)
+        if len(message) > _MAX_MESSAGE:  # one line a terminal can show, whatever the culprit's size
+            message = message[:_MAX_MESSAGE] + f"… ({len(message) - _MAX_MESSAGE:,} more characters)"
         if debug:
             traceback.print_exc()
-        print(f"{name}: {message}", file=sys.stderr)
+        print(f"{name}: {printable(message)}", file=sys.stderr)
         shards = sys.modules.get("textsynth.shards")
         if shards is not None and shards.hdf5_poisoned():  # freeing HDF5's broken handles would crash
             sys.stdout.flush()
@@ -351,7 +393,8 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str], name: str,
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     return run_command(build_parser(), argv, "textsynth",
-                       "finished shards are kept, run the same command again to resume")
+                       "nothing half-written is left (a render keeps its finished shards: run the same command "
+                       "again to resume)")
 
 
 if __name__ == "__main__":

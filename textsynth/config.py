@@ -258,9 +258,9 @@ class RenderConfig:
         if not all(isinstance(x, str) and x for x in f.families):
             raise TextsynthError(f"fonts.families must be a list of family names, got {list(f.families)!r}")
         if not isinstance(f.family_weights, dict) or not all(
-                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < math.inf
                 for k, v in f.family_weights.items()):
-            raise TextsynthError("fonts.family_weights must map family names to non-negative numbers, "
+            raise TextsynthError("fonts.family_weights must map family names to finite non-negative numbers, "
                                  f"got {f.family_weights!r}")
 
 
@@ -371,7 +371,11 @@ def _coerce(current: Any, value: Any, origin: str, name: str) -> Any:
     if isinstance(current, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise wrong
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a TOML integer like 10**400
+            raise TextsynthError(f"{origin}: {name} must be a number a float can hold, got an integer of about "
+                                 f"{int(value.bit_length() * 0.30103) + 1} digits") from None
     if isinstance(current, tuple):
         if not isinstance(value, (list, tuple)):
             raise wrong

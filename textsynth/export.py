@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image
 from tqdm import tqdm
 
 from textsynth.dataset import Dataset
-from textsynth.errors import TextsynthError
+from textsynth.errors import Interrupted, TextsynthError
+from textsynth.fileio import fsync_dir
+from textsynth.folder_lock import LOCK_NAME, folder_lock
 
 _BATCH = 512
 
@@ -35,20 +41,55 @@ def _samples(ds: Dataset, progress: bool):
         bar.close()
 
 
-def _prepare_out(path: str | Path) -> Path:
+def _check_out(path: str | Path) -> Path:
     """An export folder that does not exist yet or is empty; anything else is a one-line error naming it."""
     if str(path).strip() == "":
         raise TextsynthError("export folder is an empty path")
     out = Path(path)
-    if out.exists() and not out.is_dir():
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise TextsynthError(f"export folder {out} exists and is not a folder")
     try:
         if out.exists() and any(out.iterdir()):
             raise TextsynthError(f"export folder {out} is not empty")
-        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TextsynthError(f"cannot create export folder {out}: {exc.strerror or exc}") from None
+        raise TextsynthError(f"cannot read export folder {out}: {exc.strerror or exc}") from None
     return out
+
+
+def partial_path(out: Path) -> Path:
+    """The hidden sibling an export is built in before it is renamed to `out`."""
+    return out.with_name(f".{out.name}.export-partial")
+
+
+@contextlib.contextmanager
+def _building(path: str | Path) -> Iterator[Path]:
+    """A locked, empty folder to build the export of `path` in, renamed to `path` when the block ends well and
+    removed when it does not: `path` is then either absent (or the empty folder it was) or a whole export,
+    never a partial one. A build folder left by a killed export is our own: it is cleared and started over."""
+    out = _check_out(path)
+    if not Path(os.path.abspath(out)).name:
+        raise TextsynthError(f"export folder {out} must be a named folder, not the file system's root")
+    build = partial_path(Path(os.path.abspath(out)))
+    if build.is_symlink() or (build.exists() and not build.is_dir()):
+        raise TextsynthError(f"{build} is in the way of the export to {out}; remove it")
+    with folder_lock(build, "export", shown=out):
+        try:
+            for stale in build.iterdir():
+                if stale.name != LOCK_NAME:
+                    shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
+            yield build
+            _check_out(out)  # still absent or empty: nobody wrote there meanwhile
+            (build / LOCK_NAME).unlink()  # still held through the open file; a newcomer finds it gone and retries
+            os.replace(build, out)  # an empty folder at `out` is replaced too
+            fsync_dir(out.parent)
+        except KeyboardInterrupt as exc:
+            shutil.rmtree(build, ignore_errors=True)
+            raise Interrupted(getattr(exc, "exit_code", 130),
+                              f"nothing was exported to {out} (the partial copy was removed); run the same "
+                              "command again to export from the start") from None
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
 
 
 def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
@@ -57,35 +98,38 @@ def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
         import lmdb
     except ImportError:
         raise TextsynthError("LMDB export needs the lmdb package: pip install 'textsynth[lmdb]'") from None
-    out = _prepare_out(out)
     map_size = max(1 << 30, len(ds) * (ds.width * ds.height * 2 + 4096))
-    try:
-        env = lmdb.open(str(out), map_size=map_size)
-    except lmdb.Error as exc:
-        raise TextsynthError(f"cannot create the LMDB database in {out}: {exc}") from None
-    try:
-        txn = env.begin(write=True)
-        for position, image, text in _samples(ds, progress):
-            key = position + 1
-            txn.put(b"image-%09d" % key, _png(image))
-            txn.put(b"label-%09d" % key, text.encode("utf-8"))
-            if key % 10_000 == 0:
-                txn.commit()
-                txn = env.begin(write=True)
-        txn.put(b"num-samples", str(len(ds)).encode())
-        txn.commit()
-    finally:
-        env.close()
+    with _building(out) as build:
+        try:
+            env = lmdb.open(str(build), map_size=map_size)
+        except lmdb.Error as exc:
+            raise TextsynthError(f"cannot create the LMDB database in {out}: {exc}") from None
+        try:
+            txn = env.begin(write=True)
+            for position, image, text in _samples(ds, progress):
+                key = position + 1
+                txn.put(b"image-%09d" % key, _png(image))
+                txn.put(b"label-%09d" % key, text.encode("utf-8"))
+                if key % 10_000 == 0:
+                    txn.commit()
+                    txn = env.begin(write=True)
+            txn.put(b"num-samples", str(len(ds)).encode())
+            txn.commit()
+            env.sync(True)
+        finally:
+            env.close()
     return len(ds)
 
 
 def export_folder(ds: Dataset, out: str | Path, progress: bool = True) -> int:
     """PNG files plus `labels.tsv` (`path<TAB>label`), paths relative to the folder."""
-    out = _prepare_out(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    with open(out / "labels.tsv", "w", encoding="utf-8") as tsv:
-        for position, image, text in _samples(ds, progress):
-            name = f"images/{position:09d}.png"
-            (out / name).write_bytes(_png(image))
-            tsv.write(f"{name}\t{text}\n")
+    with _building(out) as build:
+        (build / "images").mkdir()
+        with open(build / "labels.tsv", "w", encoding="utf-8") as tsv:
+            for position, image, text in _samples(ds, progress):
+                name = f"images/{position:09d}.png"
+                (build / name).write_bytes(_png(image))
+                tsv.write(f"{name}\t{text}\n")
+            tsv.flush()
+            os.fsync(tsv.fileno())
     return len(ds)

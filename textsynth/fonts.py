@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import tomllib
 from bisect import bisect_right
@@ -21,12 +22,15 @@ from PIL import ImageFont
 
 from textsynth.charset import Charset, describe_chars
 from textsynth.errors import TextsynthError
+from textsynth.fileio import file_sha256
 
 FONT_SUFFIXES = (".ttf", ".otf")
 # Size at which coverage is tested; large enough that a real glyph never rasterizes to nothing.
 _PROBE_SIZE = 48
 # Bump when the coverage probe changes: cached coverage of an older probe is then ignored.
-_PROBE_VERSION = 1
+_PROBE_VERSION = 2
+# Larger font files are refused before they are read: the biggest real fonts (CJK, Unifont) are ~20-60 MB.
+MAX_FONT_BYTES = 128 * 2**20
 FAMILIES_FILE = "families.toml"  # optional per-folder metadata: family names, classes, licences
 WEIGHTINGS = ("family", "face")
 
@@ -91,13 +95,15 @@ def _licence_of(names) -> str:
 
 
 def _open_font(path: Path) -> tuple[dict, set[int]]:
-    """The name-table facts of a font file and its cmap's code points."""
+    """The name-table facts of a font file and its cmap's code points (those mapped to a real glyph)."""
     log = logging.getLogger("fontTools")
     level = log.level
     log.setLevel(logging.ERROR)  # harmless table quirks ("extra bytes in post.stringData") are no news to a user
     try:
         tt = TTFont(path, lazy=True, fontNumber=0)
         cmap = tt.getBestCmap()
+        if cmap:  # a code point mapped to the .notdef glyph is not drawn, whatever the cmap says
+            cmap = {cp: glyph for cp, glyph in cmap.items() if glyph != ".notdef"}
         names = tt["name"]
         facts = {"family": (names.getDebugName(16) or names.getDebugName(1) or path.stem).strip(),
                  "style": (names.getDebugName(17) or names.getDebugName(2) or "").strip(),
@@ -117,23 +123,34 @@ def _render_coverage(path: str, cmap: set[int], chars: Iterable[str]) -> frozens
         font = ImageFont.truetype(path, _PROBE_SIZE, layout_engine=ImageFont.Layout.BASIC)
     except OSError as exc:
         raise TextsynthError(f"font file {path} cannot be rasterized ({exc})") from None
-    missing_cp = next(cp for cp in range(0xE000, 0x10FFFF) if cp not in cmap)
-    notdef = font.getmask(chr(missing_cp))
-    notdef_key = (notdef.size, bytes(notdef))
+    # A code point the cmap lacks draws the .notdef box; a font mapping every code point has none to compare.
+    missing_cp = next((cp for cp in range(0xE000, 0x110000) if cp not in cmap and not 0xD800 <= cp < 0xE000), None)
+    notdef_key = None
     covered = set()
-    for c in chars:
-        if ord(c) not in cmap:
-            continue
-        if c.isspace():
-            if font.getlength(c) > 0:
-                covered.add(c)
-            continue
-        mask = font.getmask(c)
-        if mask.getbbox() is None:
-            continue
-        if (mask.size, bytes(mask)) == notdef_key:
-            continue
-        covered.add(c)
+    try:
+        if missing_cp is not None:
+            notdef = font.getmask(chr(missing_cp))
+            notdef_key = (notdef.size, bytes(notdef))
+        advance = 0.0
+        for c in chars:
+            if ord(c) not in cmap:
+                continue
+            if c.isspace():
+                if font.getlength(c) > 0:
+                    covered.add(c)
+                continue
+            mask = font.getmask(c)
+            if mask.getbbox() is None:
+                continue
+            if (mask.size, bytes(mask)) == notdef_key:
+                continue
+            covered.add(c)
+            advance += font.getlength(c)
+    except OSError as exc:  # FreeType: "raster overflow" from a glyph with absurd coordinates, and the like
+        raise TextsynthError(f"font file {path} cannot be rasterized ({exc})") from None
+    if covered and advance <= 0 and not all(c.isspace() for c in covered):
+        raise TextsynthError(f"font file {path} gives every glyph a zero advance width: its letters would be "
+                             "drawn on top of each other")
     return frozenset(covered)
 
 
@@ -194,19 +211,52 @@ def _font_facts(path: Path, sha: str, chars: tuple[str, ...]) -> tuple[dict, fro
 
 # --- folder metadata (families.toml) ----------------------------------------------------------------------
 
+# The settings families.toml may hold, each a string unless noted: checked at load, so a bad file is one line
+# naming the key instead of a dataset no reader accepts.
+_FAMILY_KEYS = ("class", "package", "licence", "licence_file", "files")  # files: a list of font file names
+_FACE_KEYS = ("class", "style", "family", "licence")
+
+
 def read_families_file(directory: Path) -> tuple[dict[str, dict], dict[str, dict]]:
     """(families, faces) of a folder's families.toml: {family: {class, package, licence, licence_file, files}},
-    {file: {class?, style?}}; empty when the folder has none."""
+    {file: {class?, style?, family?, licence?}}; empty when the folder has none. Every key and value is checked:
+    a problem is a one-line error naming the file and the key."""
     path = directory / FAMILIES_FILE
     if not path.is_file():
         return {}, {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise TextsynthError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise TextsynthError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TextsynthError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
+        raise TextsynthError(f"{path} is not valid TOML: {' '.join(str(exc).split())[:200]}") from None
+
+    def bad(key: str, why: str) -> TextsynthError:
+        return TextsynthError(f"{path}: {key} {why}")
+
+    unknown = sorted(set(data) - {"families", "faces"})
+    if unknown:
+        raise bad(repr(unknown[0]), "is not a setting of this file (it holds [families.NAME] and [faces.FILE] tables)")
     families, faces = data.get("families", {}), data.get("faces", {})
     if not isinstance(families, dict) or not isinstance(faces, dict):
         raise TextsynthError(f"{path}: [families] and [faces] must be tables")
+    for table, entries, keys in (("families", families, _FAMILY_KEYS), ("faces", faces, _FACE_KEYS)):
+        for name, entry in entries.items():
+            where = f"{table}.{json.dumps(name, ensure_ascii=False)}"
+            if not name.strip():
+                raise bad(where, "must name a family or a font file")
+            if not isinstance(entry, dict):
+                raise bad(where, f"must be a table of {', '.join(keys)}, got {entry!r:.80}")
+            for key, value in entry.items():
+                if key not in keys:
+                    raise bad(f"{where}.{key}", f"is not a setting (known: {', '.join(keys)})")
+                if key == "files":
+                    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                        raise bad(f"{where}.files", f"must be a list of font file names, got {value!r:.80}")
+                elif not isinstance(value, str):
+                    raise bad(f"{where}.{key}", f"must be a string, got {value!r:.80}")
     return families, faces
 
 
@@ -231,8 +281,7 @@ def _load_cached(directory: str, stamp: tuple, chars: tuple[str, ...]) -> tuple[
         if name == FAMILIES_FILE:
             continue  # in the stamp so that editing it invalidates the in-process cache
         path = Path(directory) / name
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = file_sha256(path)
         facts, covered = _font_facts(path, sha, chars)
         m = meta.get(name, {})
         infos.append(FontInfo(path=str(path), name=name, family=m.get("family") or facts["family"],
@@ -249,6 +298,10 @@ def _load_dir(directory: Path, charset: Charset) -> tuple[tuple[FontInfo, ...], 
     if not files:
         raise TextsynthError(f"fonts folder {directory} holds no .ttf or .otf files")
     stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    for name, size, _ in stamp:
+        if size > MAX_FONT_BYTES:
+            raise TextsynthError(f"font file {directory / name} is {size / 2**20:,.0f} MiB, larger than any real font "
+                                 f"(at most {MAX_FONT_BYTES >> 20} MiB)")
     meta_file = directory / FAMILIES_FILE
     if meta_file.is_file():
         stamp += ((FAMILIES_FILE, meta_file.stat().st_size, meta_file.stat().st_mtime_ns),)
@@ -278,8 +331,9 @@ class FontSet:
         unknown = sorted(set(self.family_weights) - {f.family for f in self.fonts})
         if unknown:
             raise TextsynthError(f"fonts.family_weights names families that are not loaded: {', '.join(unknown)}")
-        if any(not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0 for w in self.family_weights.values()):
-            raise TextsynthError("fonts.family_weights must be non-negative numbers")
+        if any(not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < math.inf
+               for w in self.family_weights.values()):
+            raise TextsynthError("fonts.family_weights must be finite non-negative numbers")
         full = frozenset(charset.symbols)
         self._all_ids = tuple(range(len(self.fonts)))
         self._full_cover = all(cov >= full for cov in self.coverage)

@@ -23,6 +23,7 @@ from textsynth.charset import Charset
 from textsynth.config import RenderConfig, content_settings
 from textsynth.errors import DatasetError, TextsynthError
 from textsynth.fileio import file_sha256
+from textsynth.folder_lock import LOCK_NAME, folder_lock
 from textsynth.fonts import FontSet
 from textsynth.generator import SampleGenerator
 from textsynth.manifest import MANIFEST_NAME, Manifest, ShardRecord
@@ -35,8 +36,9 @@ BLOCK = 256  # samples rendered between two writes: bounds a worker's memory wha
 PREVIEW_SAMPLES = 16
 _OUR_FILES = ("manifest.json", "README.md", "preview.png")
 # What a killed render can leave before its first manifest exists: never a reason to refuse the folder.
-_LEFTOVER = re.compile(r"^(\.(manifest\.json|README\.md)\.tmp|\.textsynth-write-test-\d+|shard-\d+\.h5(\.\d+)?"
-                       + re.escape(PARTIAL_SUFFIX) + r")$")
+_LEFTOVER = re.compile(r"^(\.(manifest\.json|README\.md|preview\.png)\.tmp|\.textsynth-write-test-\d+|"
+                       r"shard-\d+\.h5(\.\d+)?" + re.escape(PARTIAL_SUFFIX) + r")$")
+_SHARD_FILE = re.compile(r"^shard-\d{5,}\.h5$")  # the names shard_name() gives
 _DATASET_EXTRAS = 2**20  # manifest, card and preview sheet, generously
 
 
@@ -160,57 +162,74 @@ def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def _prepare_output(out: Path, overwrite: bool) -> Manifest | None:
-    """Check the output folder can take the dataset; returns an existing manifest to resume from."""
+def _prepare_output(out: Path, overwrite: bool) -> tuple[Manifest | None, list[Path]]:
+    """Check the output folder can take the dataset: returns an existing manifest to resume from, and (with
+    `overwrite`) the files of the dataset there that the new one replaces."""
     if out.exists() and not out.is_dir():
         raise TextsynthError(f"output path {out} exists and is not a folder")
     if not out.exists():
-        return None
-    existing = None
-    if (out / MANIFEST_NAME).exists():
+        return None, []
+    existing, damaged = None, False
+    if (out / MANIFEST_NAME).exists() or (out / MANIFEST_NAME).is_symlink():
         try:
             existing = Manifest.read(out)
         except TextsynthError:
             if not overwrite:
                 raise TextsynthError(f"{out} holds a damaged {MANIFEST_NAME}; pass --overwrite to replace it") from None
-    elif any(not _LEFTOVER.match(p.name) for p in out.iterdir()) and not overwrite:
+            damaged = True
+    elif any(not _LEFTOVER.match(p.name) and p.name != LOCK_NAME for p in out.iterdir()) and not overwrite:
         raise TextsynthError(f"output folder {out} is not empty and holds no textsynth dataset; "
                              "choose another folder or pass --overwrite")
-    return existing
+    return existing, (_replaced_files(out, existing, damaged) if overwrite else [])
 
 
-def _claim_output(out: Path, need: int, client) -> bool:
-    """Create the output folder and check it is writable (by every Dask worker too) and has room;
-    on failure, a folder created here is removed again. Returns whether it was created here."""
-    created = not out.exists()
+def _replaced_files(out: Path, existing: Manifest | None, damaged: bool) -> list[Path]:
+    """What --overwrite removes: the files the folder's own manifest lists (its shards, its own manifest, card
+    and preview sheet) and the leftovers of a killed render. A damaged manifest lists nothing readable, so its
+    files are those with the names a render gives. Anything else in the folder is not textsynth's to delete:
+    a one-line error listing it."""
+    ours: set[str] = set()
+    if existing is not None:
+        ours = {MANIFEST_NAME, *_OUR_FILES, *(r.file for r in existing.shards),
+                *(shard_name(i) for i in range(existing.shard_count))}  # finished but not yet listed when killed
+    foreign, remove = [], []
+    for path in sorted(out.iterdir()):
+        name = path.name
+        mine = _LEFTOVER.match(name) or name in ours or (damaged and (name in _OUR_FILES or _SHARD_FILE.match(name)))
+        if name == LOCK_NAME:
+            continue
+        if mine and (path.is_file() or path.is_symlink()):
+            remove.append(path)
+        else:
+            foreign.append(name + ("/" if path.is_dir() else ""))
+    if foreign:
+        shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
+        raise TextsynthError(f"--overwrite only replaces a textsynth dataset's own files, and {out} also holds "
+                             f"{shown}; move them away or choose another folder")
+    return remove
+
+
+def _claim_output(out: Path, need: int, client) -> None:
+    """Check the (locked, so existing) output folder is writable (by every Dask worker too) and has room."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
         probe = out / f".textsynth-write-test-{os.getpid()}"
         probe.touch()
         probe.unlink()
     except OSError as exc:
         raise TextsynthError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
-    try:
-        free = shutil.disk_usage(out).free
-        if need > free:
-            raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
-                                 f"{_human(free)} is free")
-        if client is not None:
-            from textsynth.distributed import check_workers_can_write
+    free = shutil.disk_usage(out).free
+    if need > free:
+        raise TextsynthError(f"not enough disk space in {out}: the dataset needs about {_human(need)}, "
+                             f"{_human(free)} is free")
+    if client is not None:
+        from textsynth.distributed import check_workers_can_write
 
-            check_workers_can_write(client, out)
-    except TextsynthError:
-        if created:
-            out.rmdir()
-        raise
-    return created
+        check_workers_can_write(client, out)
 
 
-def _clear_dataset(out: Path) -> None:
-    for path in out.glob("shard-*.h5*"):
-        path.unlink()
-    for name in _OUR_FILES:
-        (out / name).unlink(missing_ok=True)
+def _clear_dataset(files: list[Path]) -> None:
+    for path in files:
+        path.unlink(missing_ok=True)
 
 
 def _intact(out: Path, record: ShardRecord) -> bool:
@@ -288,7 +307,18 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     warming = _start_workers(config, workers)
     gen = SampleGenerator(config)  # fonts, charset and text source are checked before anything is written
     preview = [gen.sample(i) for i in range(min(PREVIEW_SAMPLES, config.n))]
-    existing = _prepare_output(out, overwrite)
+    if out.exists() and not out.is_dir():
+        raise TextsynthError(f"output path {out} exists and is not a folder")
+    # One render (or export) at a time per folder, from the first look at it to the last write.
+    with folder_lock(out, "render"):
+        return _render_locked(config, out, overwrite, resume, progress, command, client, workers, warming, gen,
+                              preview)
+
+
+def _render_locked(config: RenderConfig, out: Path, overwrite: bool, resume: bool, progress: bool, command: str,
+                   client, workers: int, warming: threading.Thread | None, gen: SampleGenerator,
+                   preview: list) -> RenderResult:
+    existing, replaced = _prepare_output(out, overwrite)
     reuse = None if overwrite else existing
     if reuse is not None:
         _check_compatible(out, reuse, config, resume)
@@ -305,19 +335,18 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
     size = config.output.shard_size
     missing = [i for i in range(manifest.shard_count) if i not in done]  # O(shards): n is never enumerated
     need = estimate_bytes(config, gen.charset, [min(size, config.n - i * size) for i in missing])
-    created = _claim_output(out, need, client)  # the space check comes before anything proportional to n
-    if overwrite:
-        _clear_dataset(out)
+    _claim_output(out, need, client)  # the space check comes before anything proportional to n
+    _clear_dataset(replaced)
     _remove_partials(out)
     manifest.set_shards(done.values())
     try:
         manifest.write(out)
-        save_sheet(out / "preview.png", [img for _, img in preview], [p.text for p, _ in preview])
+        save_sheet(out / "preview.png", [img for _, img in preview], [p.text for p, _ in preview], check=False)
     except OSError as exc:
-        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        _clean_failed(out, manifest, fresh=reuse is None)
         raise write_failure(out, MANIFEST_NAME, exc) from None
     except BaseException:
-        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        _clean_failed(out, manifest, fresh=reuse is None)
         raise
     jobs = [ShardJob(config.to_dict(), gen.fontset, str(out), i, i * size, min(size, config.n - i * size))
             for i in missing]
@@ -336,10 +365,10 @@ def _render(config: RenderConfig, out: Path, overwrite: bool, resume: bool, prog
             manifest.write(out)
             bar.update(record.count)
     except OSError as exc:  # the manifest could not be rewritten
-        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        _clean_failed(out, manifest, fresh=reuse is None)
         raise write_failure(out, MANIFEST_NAME, exc) from None
     except BaseException:
-        _clean_failed(out, manifest, fresh=reuse is None, created=created)
+        _clean_failed(out, manifest, fresh=reuse is None)
         raise
     finally:
         bar.close()
@@ -366,24 +395,21 @@ def _intact_shards(out: Path, existing: Manifest, workers: int) -> dict[int, Sha
     return {r.index: r for r, ok in zip(existing.shards, checks) if ok}
 
 
-def _clean_failed(out: Path, manifest: Manifest, fresh: bool, created: bool) -> None:
-    """After a failed render: no partial files and no finished-but-unlisted shards stay behind; a new dataset
-    that lists no shard yet is removed altogether (with its folder when this render created it), so the same
-    command starts afresh. Best effort: cleaning never hides the error that stopped the render."""
+def _clean_failed(out: Path, manifest: Manifest, fresh: bool) -> None:
+    """After a failed render: no partial files and no finished-but-unlisted shards of this render stay behind; a
+    new dataset that lists no shard yet is removed altogether (its folder too, by the lock, when this render
+    created it), so the same command starts afresh. Best effort: cleaning never hides the error that stopped
+    the render."""
     with contextlib.suppress(OSError):
         _remove_partials(out)
         listed = {r.file for r in manifest.shards}
-        for path in out.glob("shard-*.h5"):
-            if path.name not in listed and re.fullmatch(r"shard-\d+\.h5", path.name):
+        for path in out.iterdir():  # O(files), never O(shard_count)
+            name = path.name
+            if _SHARD_FILE.match(name) and name not in listed and int(name[6:-3]) < manifest.shard_count:
                 path.unlink(missing_ok=True)
         if fresh and not manifest.shards:
             for name in _OUR_FILES:
                 (out / name).unlink(missing_ok=True)
-            for path in out.iterdir():
-                if _LEFTOVER.match(path.name):
-                    path.unlink(missing_ok=True)
-            if created and not any(out.iterdir()):
-                out.rmdir()
 
 
 def _remove_partials(out: Path) -> None:

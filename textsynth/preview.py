@@ -9,12 +9,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from textsynth.errors import TextsynthError
+from textsynth.fileio import commit_file, temp_path
 from textsynth.fonts import bundled_fonts_dir
 
 _LABEL_HEIGHT = 20
 MAX_CAPTION_LINES = 3
 MAX_SHEET_SAMPLES = 1000
 MAX_SHEET_PIXELS = 2**27  # 128 MB of grayscale sheet
+# The image formats a sheet can be written as (Pillow writes grayscale in each), by file suffix.
+SHEET_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+                 ".webp": "WEBP"}
 
 
 def sheet_size(count: int, height: int, width: int, columns: int = 2,
@@ -99,17 +103,47 @@ def fit_caption(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, w
     return text[:low] + "…"
 
 
-def save_sheet(path: str | Path, images: Sequence[np.ndarray], labels: Sequence[str], **kwargs) -> Path:
-    """Write the sheet as PNG; a path that cannot be written is a one-line error naming it."""
-    if str(path) == "":
-        raise TextsynthError("the output PNG path is empty")
+def sheet_target(path: str | Path) -> tuple[Path, str]:
+    """The file a sheet goes to and its Pillow format, decided before anything is opened: a format Pillow
+    writes grayscale in, a path that is not a folder and not a dataset's own file; else a one-line error."""
+    if str(path).strip() == "":
+        raise TextsynthError("the output image path is empty")
     path = Path(path)
+    Image.init()
+    fmt = SHEET_FORMATS.get(path.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        known = ", ".join(s for s, f in SHEET_FORMATS.items() if f in Image.SAVE)
+        raise TextsynthError(f"cannot write {path}: a contact sheet is an image file ({known}), "
+                             f"not {path.suffix or 'a name without a suffix'!r}")
+    if path.is_dir():
+        raise TextsynthError(f"cannot write {path}: it is a folder")
+    for candidate in {path, path.resolve()}:  # a symlink is judged by what it points to as well
+        if (candidate.parent / "manifest.json").exists() and candidate.name == "preview.png":
+            raise TextsynthError(f"cannot write {path}: it is the preview sheet of the dataset in "
+                                 f"{candidate.parent}; choose another name")
+    return path, fmt
+
+
+def save_sheet(path: str | Path, images: Sequence[np.ndarray], labels: Sequence[str], *, check: bool = True,
+               **kwargs) -> Path:
+    """Write the sheet through a temporary name, so a failed write never touches `path`; a path that cannot be
+    written is a one-line error naming it. `check=False` skips the dataset-file check (a render writing
+    its own preview sheet)."""
+    if check:
+        path, fmt = sheet_target(path)
+    else:
+        path, fmt = Path(path), "PNG"
     sheet = contact_sheet(images, labels, **kwargs)
+    tmp = temp_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(path)
-    except OSError as exc:
-        raise TextsynthError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # Pillow: unknown extension and the like
-        raise TextsynthError(f"cannot write {path}: {exc}") from None
+        sheet.save(tmp, format=fmt)
+        commit_file(tmp, path)
+    except (OSError, ValueError) as exc:  # ValueError: Pillow refusing the image for the format
+        tmp.unlink(missing_ok=True)
+        detail = getattr(exc, "strerror", None) or exc
+        raise TextsynthError(f"cannot write {path}: {detail}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

@@ -25,14 +25,22 @@ class ShardReport:
     shards: int = 1  # how many shards the report covers (a range of missing shards counts each)
 
 
-def _check_contents(f: h5py.File, record: ShardRecord, charset: Charset, problems: list[str]) -> None:
-    """Labels, lengths, texts and indices of a checked shard, read block by block (memory bounded by _ROWS)."""
+def _check_contents(f: h5py.File, record: ShardRecord, charset: Charset, fonts: int, problems: list[str]) -> None:
+    """Labels, lengths, texts, indices and font ids of a checked shard, read block by block (memory bounded by
+    _ROWS); `fonts` is how many fonts the manifest lists."""
     n, symbols = record.count, len(charset)
     for lo in range(0, n, _ROWS):
         hi = min(n, lo + _ROWS)
         index = f["params/index"][lo:hi]
         if not np.array_equal(index, np.arange(record.first + lo, record.first + hi)):
             problems.append("params/index does not run from the shard's first sample index")
+            return
+        font_id = f["params/font_id"][lo:hi]
+        wrong = np.flatnonzero((font_id < 0) | (font_id >= fonts))
+        if wrong.size:
+            k = int(wrong[0])
+            problems.append(f"sample {record.first + lo + k}: params/font_id {int(font_id[k])} is not one of the "
+                            f"manifest's {fonts} fonts")
             return
         labels, lengths, texts = f["labels"][lo:hi], f["label_length"][lo:hi], f["text"][lo:hi]
         problem = label_problem(labels, lengths, symbols)
@@ -78,7 +86,7 @@ def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: C
         try:
             with shard_errors(record.file):
                 check_image_chunks(f["images"], record.file)
-                _check_contents(f, record, charset, problems)
+                _check_contents(f, record, charset, len(manifest.fonts), problems)
         finally:
             f.close()
     except TextsynthError as exc:

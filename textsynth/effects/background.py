@@ -4,6 +4,8 @@ gradients, ruled lines."""
 from __future__ import annotations
 
 import math
+import warnings
+import zlib
 from pathlib import Path
 
 import cv2
@@ -67,6 +69,7 @@ class Backdrops:
 
     SUFFIXES = (".png", ".jpg", ".jpeg")
     MAX_SIDE = 2048
+    MAX_PIXELS = 2**26  # 67 million (8192x8192) decoded pixels at most (after a JPEG's reduced decode)
 
     def __init__(self, folder: str, width: int, height: int):
         directory = Path(folder)
@@ -78,17 +81,33 @@ class Backdrops:
         self.images = [self._load(path, width, height) for path in files]
 
     def _load(self, path: Path, width: int, height: int) -> np.ndarray:
+        """The image, gray, scaled to cover the canvas and to at most MAX_SIDE a side (or the canvas's, if
+        larger); an image whose scale-up would make one side longer than that is first cut to the part that
+        becomes it, so a 1x2000 strip costs a few MB, not GB. Huge or hostile files are one-line errors."""
         try:
-            with Image.open(path) as img:
-                img.draft("L", (self.MAX_SIDE, self.MAX_SIDE))  # JPEGs decode at a reduced size right away
-                img = img.convert("L")
-        except (OSError, Image.DecompressionBombError) as exc:
-            raise TextsynthError(f"background image {path} cannot be read ({exc})") from None
+            with warnings.catch_warnings():  # our own bound below replaces Pillow's two-line warning
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path) as img:
+                    img.draft("L", (self.MAX_SIDE, self.MAX_SIDE))  # JPEGs decode at a reduced size right away
+                    if img.width * img.height > self.MAX_PIXELS:
+                        raise TextsynthError(f"background image {path} is {img.width}x{img.height} pixels, more "
+                                             f"than the {self.MAX_PIXELS:,} a background may have; scale it down")
+                    img = img.convert("L")
+        except (OSError, ValueError, Image.DecompressionBombError, SyntaxError, zlib.error) as exc:
+            # ValueError: Pillow refusing a text or ICC chunk that inflates past its limit
+            raise TextsynthError(f"background image {path} cannot be read ({' '.join(str(exc).split())[:160]})") \
+                from None
         scale = min(self.MAX_SIDE / max(img.size), 1.0)
         scale = max(scale, width / img.width, height / img.height)  # never smaller than the canvas
+        limit_w, limit_h = max(self.MAX_SIDE, width), max(self.MAX_SIDE, height)
+        if img.width * scale > limit_w or img.height * scale > limit_h:  # a strip: keep the middle that fits
+            keep_w = min(img.width, max(1, math.ceil(limit_w / scale)))
+            keep_h = min(img.height, max(1, math.ceil(limit_h / scale)))
+            left, top = (img.width - keep_w) // 2, (img.height - keep_h) // 2
+            img = img.crop((left, top, left + keep_w, top + keep_h))
         if scale != 1.0:
-            img = img.resize((max(width, round(img.width * scale)), max(height, round(img.height * scale))),
-                             Image.Resampling.BILINEAR)
+            img = img.resize((max(width, min(limit_w, round(img.width * scale))),
+                              max(height, min(limit_h, round(img.height * scale)))), Image.Resampling.BILINEAR)
         return np.asarray(img, np.float32)
 
     @property

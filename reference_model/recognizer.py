@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from reference_model.ctc import beam_decode, greedy_decode
 from reference_model.language_model import FusedDecoder
 from textsynth.charset import Charset
+from textsynth.config import MAX_HEIGHT, MAX_WIDTH
 from textsynth.errors import TextsynthError
 
 RUN_INFO = "run.json"
@@ -23,8 +24,8 @@ MODEL_FILE = "model.keras"
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "small"
 MAX_IMAGE_PIXELS = 16_000_000  # far above any text line; refuses decompression bombs early
 # Bounds on a run folder (it may come from anyone): far above any recognizer this project trains.
-MAX_INPUT_WIDTH = 4096  # run.json width; 60000 would make every batch gigabytes
-MAX_INPUT_HEIGHT = 512
+# run.json's width and height: those of the largest canvas textsynth renders (60000 would make every batch gigabytes)
+MAX_INPUT_WIDTH, MAX_INPUT_HEIGHT = MAX_WIDTH, MAX_HEIGHT
 MAX_RUN_INFO_BYTES = 16 << 20
 MAX_MODEL_CONFIG_BYTES = 16 << 20  # config.json / metadata.json inside model.keras
 MAX_MODEL_BYTES = 1 << 30  # all of model.keras, inflated

@@ -45,12 +45,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from reference_model.evaluate import evaluate, format_report
 
-    if args.engine == "tesseract" and args.model:
-        raise TextsynthError("--model is for --engine model; Tesseract uses its own eng model")
-    if args.engine == "tesseract" and args.lm:
-        raise TextsynthError("--lm is for --engine model; Tesseract uses its own dictionary")
+    other = {"tesseract": "Tesseract", "ppocr": "PP-OCRv4"}.get(args.engine)
+    if other and args.model:
+        raise TextsynthError(f"--model is for --engine model; {other} uses its own model")
+    if other and args.lm:
+        raise TextsynthError(f"--lm is for --engine model; {other} decodes on its own")
     report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit, engine=args.engine,
-                      lm=args.lm)
+                      lm=args.lm, ignore_case=args.ignore_case, skip_unknown=args.skip_unknown,
+                      crop_margin=args.crop_margin)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -132,9 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
                        "with breakdowns")
     p.add_argument("--model", help=f"run folder (default: {SHIPPED})")
     p.add_argument("--data", required=True, help="textsynth dataset, image folder with labels.tsv [+ meta.tsv], "
-                   "or LMDB (data.mdb)")
-    p.add_argument("--engine", choices=("model", "tesseract"), default="model",
-                   help="tesseract: Tesseract 5 (--psm 7) on the same images, same metrics")
+                   "LMDB (data.mdb), a gt.txt or tag-file list (path<TAB>text or path text), or page images with "
+                   "same-stem ICDAR .txt/.csv annotations (x1,y1,...,x4,y4,transcript)")
+    p.add_argument("--engine", choices=("model", "tesseract", "ppocr"), default="model",
+                   help="tesseract: Tesseract 5 (--psm 7); ppocr: the PP-OCRv4 mobile recognizer (needs "
+                   "rapidocr-onnxruntime); same images, same metrics")
+    p.add_argument("--ignore-case", action="store_true",
+                   help="compare lower-cased, with runs of spaces collapsed (sets whose transcripts lose case)")
+    p.add_argument("--skip-unknown", action="store_true",
+                   help="leave out lines with characters outside the model's charset (default: score them as "
+                   "they are; the report counts them either way)")
+    p.add_argument("--crop-margin", type=float,
+                   help="page annotations: margin around each box, as a share of its line height (0.125)")
     p.add_argument("--beam-width", type=int, default=0, help="beam search instead of greedy decoding")
     p.add_argument("--lm", action="store_true",
                    help="beam search with textsynth's character language model (the run's lm.json settings)")

@@ -10,9 +10,10 @@ import numpy as np
 from reference_model.language_model import CharLM, FusedDecoder, LMSettings
 from reference_model.metrics import breakdown, confusions, score
 from reference_model.sources import LineSource, open_source
+from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
 
-ENGINES = ("model", "tesseract")
+ENGINES = ("model", "tesseract", "ppocr")
 
 
 def _each(source: LineSource, start: int, images, convert: Callable) -> list:
@@ -30,7 +31,6 @@ def _model_logits(rec, source: LineSource, batch_size: int) -> np.ndarray:
     """The recognizer's logits for every line of the source (images of any size are fitted first)."""
     from reference_model.recognizer import prepare_image
 
-    source.check_charset(rec.charset)
     out: list[np.ndarray] = []
     done = 0
     for images in source.batches(batch_size):
@@ -48,54 +48,101 @@ def fused_decoder(run: str | Path | None, charset) -> FusedDecoder:
     return FusedDecoder(charset, LMSettings.of_run(run if run is not None else SHIPPED_WEIGHTS))
 
 
-def _model_reads(run: str | Path | None, source: LineSource, beam_width: int, batch_size: int,
+def _model_reads(rec, run: str | Path | None, source: LineSource, beam_width: int, batch_size: int,
                  lm: bool) -> tuple[str, str, list[str]]:
-    from reference_model.recognizer import SHIPPED_WEIGHTS, Recognizer
+    from reference_model.recognizer import SHIPPED_WEIGHTS
 
-    rec = Recognizer.load(run)
     decoder = fused_decoder(run, rec.charset) if lm else None
     hyps = rec.decode(_model_logits(rec, source, batch_size), beam_width, decoder)
     how = decoder.describe() if decoder else (f"beam {beam_width}" if beam_width > 1 else "greedy")
     return str(run if run is not None else SHIPPED_WEIGHTS), how, hyps
 
 
-def _tesseract_reads(source: LineSource, batch_size: int) -> list[str]:
+def _engine_reads(source: LineSource, batch_size: int, read: Callable, arrays: bool) -> list[str]:
+    """`read(images)` batch by batch; file bytes are decoded first (to arrays when `arrays`) with the model's
+    size bounds and one-line errors."""
     from reference_model.recognizer import open_image
-    from reference_model.tesseract import tesseract_read
 
     def checked(image):
         if isinstance(image, bytes):
-            open_image(image)  # the same size bounds and one-line errors as for the model
+            img = open_image(image)
+            return np.asarray(img) if arrays else image
         return image
 
     hyps: list[str] = []
     for images in source.batches(batch_size):
-        hyps += tesseract_read(_each(source, len(hyps), images, checked))
+        hyps += read(_each(source, len(hyps), images, checked))
     return hyps
 
 
+def fold_case(text: str) -> str:
+    """For sets whose transcripts do not keep case: lower case, runs of spaces as one, no outer spaces."""
+    return " ".join(text.lower().split())
+
+
+def _kept_breakdowns(columns: dict[str, list[str]], samples: int) -> tuple[dict[str, list[str]], list[str]]:
+    """The columns worth a breakdown, and those left out because nearly every row has its own value (a `text`
+    column of transcripts, file names): more groups than half the rows, and more than MAX_LONE_GROUPS."""
+    kept, dropped = {}, []
+    for column, keys in columns.items():
+        groups = len(set(keys))
+        if groups > max(MAX_LONE_GROUPS, samples // 2):
+            dropped.append(column)
+        else:
+            kept[column] = keys
+    return kept, dropped
+
+
+MAX_LONE_GROUPS = 50
+
+
 def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limit: int | None = None,
-             batch_size: int = 256, engine: str = "model", lm: bool = False) -> dict:
-    """Scores of the run in `run` (None: the shipped weights) or of Tesseract on a textsynth dataset, an image
-    folder with labels.tsv (and optionally meta.tsv) or an LMDB, with a breakdown per column of the source.
-    `lm`: decode with the character language model (the run's tuned settings)."""
+             batch_size: int = 256, engine: str = "model", lm: bool = False, ignore_case: bool = False,
+             skip_unknown: bool = False, crop_margin: float | None = None) -> dict:
+    """Scores of the run in `run` (None: the shipped weights), Tesseract or PP-OCRv4 on labelled lines (see
+    `open_source` for the layouts), with a breakdown per column of the source. `lm`: decode with the character
+    language model (the run's tuned settings). `ignore_case`: compare lower-cased, spaces collapsed. Lines with
+    characters outside the model's charset (textsynth's default charset for the other engines) are counted and
+    scored as they are, or left out with `skip_unknown`. `crop_margin`: for page annotations."""
     if engine not in ENGINES:
         raise TextsynthError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    source = open_source(data).head(limit)
+    rec = None
+    if engine == "model":
+        from reference_model.recognizer import Recognizer
+
+        rec = Recognizer.load(run)
+        charset = rec.charset
+    else:
+        charset = Charset.default()
+    source = open_source(data, limit, crop_margin)
     try:
+        unknown = source.unknown(charset)
+        if skip_unknown:
+            source = source.without(unknown, "characters outside the charset")
         if engine == "tesseract":
-            from reference_model.tesseract import tesseract_binary
+            from reference_model.tesseract import tesseract_binary, tesseract_read
 
             name, decoder = f"tesseract ({tesseract_binary()} --psm 7)", "tesseract"
-            hyps = _tesseract_reads(source, batch_size)
+            hyps = _engine_reads(source, batch_size, tesseract_read, arrays=False)
+        elif engine == "ppocr":
+            from reference_model.ppocr import NAME, ppocr_read, ppocr_version
+
+            name, decoder = f"{NAME} {ppocr_version()}", "ppocr"
+            hyps = _engine_reads(source, batch_size, ppocr_read, arrays=True)
         else:
-            name, decoder, hyps = _model_reads(run, source, beam_width, batch_size, lm)
+            name, decoder, hyps = _model_reads(rec, run, source, beam_width, batch_size, lm)
     finally:
         source.close()
     refs = source.texts
+    if ignore_case:
+        refs, hyps = [fold_case(t) for t in refs], [fold_case(t) for t in hyps]
+    columns, dropped = _kept_breakdowns(source.columns, len(refs))
     report = {"model": name, "engine": engine, "data": str(data), "layout": source.kind, "decoder": decoder,
+              "case": "ignored (spaces collapsed)" if ignore_case else "kept",
+              "unknown_lines": len(unknown), "unknown_policy": "skipped" if skip_unknown else "scored as they are",
+              "skipped": dict(source.skipped), "breakdowns_left_out": dropped,
               **score(refs, hyps), "by_length": breakdown(refs, hyps, [len(r) for r in refs])}
-    for column, keys in source.columns.items():
+    for column, keys in columns.items():
         report[f"by_{column}"] = breakdown(refs, hyps, keys)
     report["confusions"] = confusions(refs, hyps)
     report["examples"] = [{"ref": r, "hyp": h} for r, h in zip(refs, hyps) if r != h][:20]
@@ -110,7 +157,15 @@ def breakdown_keys(report: dict) -> list[str]:
 def format_report(r: dict) -> str:
     lines = [f"{r['model']} on {r['data']} ({r['samples']:,} samples, {r['decoder']} decoding)",
              f"CER {100 * r['cer']:.2f}%   exact match {100 * r['exact']:.2f}%   normalized edit distance "
-             f"{r['ned']:.4f} (1 = perfect)", ""]
+             f"{r['ned']:.4f} (1 = perfect)"]
+    notes = [f"case {r['case']}"]
+    if r["unknown_lines"]:
+        notes.append(f"{r['unknown_lines']:,} lines hold characters outside the charset ({r['unknown_policy']})")
+    if r["skipped"]:
+        notes.append("skipped: " + ", ".join(f"{n:,} {why}" for why, n in r["skipped"].items()))
+    if r["breakdowns_left_out"]:
+        notes.append("no breakdown by " + ", ".join(r["breakdowns_left_out"]) + " (nearly one group per line)")
+    lines += ["; ".join(notes), ""]
     for column in breakdown_keys(r):
         lines.append(f"by {'label length' if column == 'length' else column}:")
         for group, s in sorted(r[f"by_{column}"].items(), key=lambda kv: (len(kv[0]), kv[0])):
@@ -144,7 +199,7 @@ def tune_lm(run: str | Path, data: str | Path, limit: int | None = 500, batch_si
     from reference_model.recognizer import Recognizer
 
     rec = Recognizer.load(run)
-    source = open_source(data).head(limit)
+    source = open_source(data, limit)
     try:
         logits = _model_logits(rec, source, batch_size)
     finally:

@@ -26,14 +26,17 @@ LM_SOURCE = "mix:words=0.45,lines=0.35,numbers=0.2"  # textsynth's natural kinds
 LM_FILE = "lm.json"  # a run's tuned fusion settings (`python -m reference_model tune-lm`)
 _BOS, _EOS = "\x02", "\x03"  # outside any charset: start padding and end of line
 _DISCOUNT = 0.75
+# Bounds on a run's lm.json (it may come from anyone): the tables grow with the order, the search with the beam.
+MAX_ORDER = 10
+MAX_BEAM_WIDTH = 1000
 
 
 class CharLM:
     """P(next character | the previous `order` - 1), over the charset's symbols and an end of line."""
 
     def __init__(self, charset: Charset, texts: list[str], order: int = 5, uniform: float = 0.0):
-        if order < 1:
-            raise TextsynthError(f"language model order must be at least 1, not {order}")
+        if not 1 <= order <= MAX_ORDER:
+            raise TextsynthError(f"language model order must be in 1..{MAX_ORDER}, not {order}")
         if not 0.0 <= uniform < 1.0:
             raise TextsynthError(f"language model uniform share must be in [0, 1), not {uniform}")
         self.charset, self.order, self.uniform = charset, order, uniform
@@ -124,15 +127,21 @@ class LMSettings:
         if not path.is_file():
             return cls()
         try:
+            if path.stat().st_size > 1 << 20:
+                raise ValueError("larger than 1 MB")
             data = json.loads(path.read_text())
             kinds = {f.name: f.type for f in fields(cls)}
             if not isinstance(data, dict) or set(data) - set(kinds):
                 raise ValueError("unknown keys")
+            if any(isinstance(v, bool) or not isinstance(v, int | float) for v in data.values()):
+                raise ValueError("every setting must be a number")
             settings = cls(**{k: (int if kinds[k] == "int" else float)(v) for k, v in data.items()})
-        except (ValueError, TypeError, OSError) as exc:
+        except (ValueError, TypeError, OSError, OverflowError) as exc:
             raise TextsynthError(f"{path}: not language model settings ({exc})") from None
-        if settings.order < 1 or settings.beam_width < 1 or not 0 <= settings.uniform < 1:
-            raise TextsynthError(f"{path}: order and beam_width must be >= 1, uniform in [0, 1)")
+        if not (1 <= settings.order <= MAX_ORDER and 1 <= settings.beam_width <= MAX_BEAM_WIDTH
+                and 0 <= settings.uniform < 1 and math.isfinite(settings.weight) and math.isfinite(settings.bonus)):
+            raise TextsynthError(f"{path}: order must be in 1..{MAX_ORDER}, beam_width in 1..{MAX_BEAM_WIDTH}, "
+                                 f"uniform in [0, 1), weight and bonus finite")
         return settings
 
     def save(self, run: str | Path) -> Path:

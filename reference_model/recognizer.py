@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from reference_model.ctc import beam_decode, greedy_decode
 from reference_model.language_model import FusedDecoder
 from textsynth.charset import Charset
+from textsynth.config import MAX_HEIGHT, MAX_WIDTH
 from textsynth.errors import TextsynthError
 
 RUN_INFO = "run.json"
@@ -22,6 +23,12 @@ MODEL_FILE = "model.keras"
 # The trained `small` run shipped with the package; `predict` and `evaluate` use it when no --model is given.
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "small"
 MAX_IMAGE_PIXELS = 16_000_000  # far above any text line; refuses decompression bombs early
+# Bounds on a run folder (it may come from anyone): far above any recognizer this project trains.
+# run.json's width and height: those of the largest canvas textsynth renders (60000 would make every batch gigabytes)
+MAX_INPUT_WIDTH, MAX_INPUT_HEIGHT = MAX_WIDTH, MAX_HEIGHT
+MAX_RUN_INFO_BYTES = 16 << 20
+MAX_MODEL_CONFIG_BYTES = 16 << 20  # config.json / metadata.json inside model.keras
+MAX_MODEL_BYTES = 1 << 30  # all of model.keras, inflated
 
 
 @dataclass(eq=False)  # hashable by identity: tf.function caches per instance
@@ -44,9 +51,19 @@ class Recognizer:
         info_path, model_path = run / RUN_INFO, run / MODEL_FILE
         if not info_path.is_file() or not model_path.is_file():
             raise TextsynthError(f"{run} is not a trained run folder (it needs {RUN_INFO} and {MODEL_FILE})")
-        info = json.loads(info_path.read_text())
-        model = keras.saving.load_model(model_path, compile=False)
-        return cls(model, Charset(info["charset"]), info["width"], info["height"])
+        charset, width, height = _read_run_info(info_path)
+        _check_model_archive(model_path)
+        try:
+            model = keras.saving.load_model(model_path, compile=False)
+        except Exception as exc:  # noqa: BLE001 (Keras raises anything at all on a malformed archive)
+            detail = " ".join(str(exc).split())[:200]
+            raise TextsynthError(f"{model_path}: not a Keras model this recognizer can load "
+                                 f"({type(exc).__name__}: {detail})") from None
+        shape_in, shape_out = tuple(model.input_shape or ()), tuple(model.output_shape or ())
+        if shape_in[1:] != (height, width) or len(shape_out) != 3 or shape_out[-1] != len(charset) + 1:
+            raise TextsynthError(f"{model_path} takes {shape_in[1:]} and gives {shape_out[-1:]} classes, but "
+                                 f"{info_path} says {height}x{width} and {len(charset)} + 1")
+        return cls(model, charset, width, height)
 
     @property
     def steps(self) -> int:
@@ -78,6 +95,57 @@ class Recognizer:
         return self.decode(self.logits(images), beam_width, lm)
 
 
+def _read_run_info(path: Path) -> tuple[Charset, int, int]:
+    """run.json's charset and input size, checked: a malformed file is one line naming it."""
+    try:
+        if path.stat().st_size > MAX_RUN_INFO_BYTES:
+            raise TextsynthError(f"{path} is larger than {MAX_RUN_INFO_BYTES >> 20} MB")
+        info = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise TextsynthError(f"{path} is not readable JSON ({exc})") from None
+    if not isinstance(info, dict):
+        raise TextsynthError(f"{path} must hold a JSON object")
+    symbols = info.get("charset")
+    if not isinstance(symbols, list) or not symbols or not all(isinstance(c, str) for c in symbols):
+        raise TextsynthError(f"{path}: 'charset' must be a non-empty list of strings")
+    size = {}
+    for key, most in (("width", MAX_INPUT_WIDTH), ("height", MAX_INPUT_HEIGHT)):
+        value = info.get(key)
+        if type(value) is not int or not 8 <= value <= most:
+            raise TextsynthError(f"{path}: {key!r} must be an integer in 8..{most}, got {str(value)[:40]}")
+        size[key] = value
+    try:
+        charset = Charset(symbols)
+    except (TextsynthError, ValueError, TypeError) as exc:
+        raise TextsynthError(f"{path}: bad 'charset' ({exc})") from None
+    return charset, size["width"], size["height"]
+
+
+def _check_model_archive(path: Path) -> None:
+    """A model.keras must be a zip whose members, read through, stay within MAX_MODEL_BYTES (config and metadata
+    within MAX_MODEL_CONFIG_BYTES): Keras would inflate a hostile member whole before looking at it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > 64:
+                raise TextsynthError(f"{path} holds {len(members)} files: not a Keras model")
+            total = 0
+            for member in members:
+                limit = MAX_MODEL_CONFIG_BYTES if member.filename.endswith(".json") else MAX_MODEL_BYTES
+                with archive.open(member) as f:
+                    size = 0
+                    while chunk := f.read(1 << 20):
+                        size += len(chunk)
+                        total += len(chunk)
+                        if size > limit or total > MAX_MODEL_BYTES:
+                            raise TextsynthError(f"{path}: {member.filename} inflates past {limit >> 20} MB "
+                                                 f"(the limit for a recognizer's {member.filename})")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise TextsynthError(f"{path} is not a readable Keras archive ({exc})") from None
+
+
 def prepare_image(image: str | Path | bytes | np.ndarray, width: int, height: int) -> np.ndarray:
     """A PNG/JPEG (path or file bytes) or an 8-bit array of any size, as training data is made: grayscale,
     height scaled to the model's (keeping the aspect ratio; narrowed further if still too wide), then padded
@@ -107,6 +175,7 @@ def open_image(image: str | Path | bytes | np.ndarray) -> Image.Image:
         if img.width * img.height > MAX_IMAGE_PIXELS:
             raise TextsynthError(f"image{name} is {img.width}x{img.height}: too large for a text line")
         img.load()
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        # ValueError: a zTXt/iCCP chunk that inflates past Pillow's limit ("Decompressed data too large")
         raise TextsynthError(f"cannot read image{name}: {exc}") from None
     return img.convert("L")

@@ -81,5 +81,13 @@ def test_settings_round_trip_and_bad_files_are_one_line_errors(tmp_path):
         with pytest.raises(TextsynthError, match=LM_FILE):
             LMSettings.of_run(tmp_path)
     (tmp_path / LM_FILE).write_text(json.dumps({"order": 0}))
-    with pytest.raises(TextsynthError, match="order and beam_width"):
+    with pytest.raises(TextsynthError, match="order must be in 1..10"):
+        LMSettings.of_run(tmp_path)
+
+
+@pytest.mark.parametrize("settings", ['{"order": 40}', '{"order": 1e30}', '{"beam_width": 1e9}',
+                                      '{"beam_width": Infinity}', '{"weight": NaN}', '{"order": true}'])
+def test_settings_that_would_exhaust_memory_are_refused_at_load(tmp_path, settings):
+    (tmp_path / LM_FILE).write_text(settings)
+    with pytest.raises(TextsynthError, match=LM_FILE):
         LMSettings.of_run(tmp_path)

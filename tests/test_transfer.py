@@ -123,3 +123,32 @@ def test_the_benchmark_without_weights_says_how_to_go_on(monkeypatch, tmp_path, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pass --model RUN or --engines tesseract" in err
     assert not (tmp_path / "sets").exists()
+
+
+def test_real_folders_join_the_table_as_sets_scored_without_case(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from PIL import Image
+
+    from benchmarks.transfer import run
+    from reference_model import ppocr
+
+    real = tmp_path / "receipts"
+    (real / "img").mkdir(parents=True)
+    for k in range(3):
+        Image.new("L", (60, 20), 255).save(real / "img" / f"{k}.png")
+    (real / "gt.txt").write_text("img/0.png\tTOTAL  RM\nimg/1.png\ttotal rm\nimg/2.png\tCASH\n")
+
+    class Engine:  # reads every line as "Total RM"
+        def __call__(self, image, **_):
+            return [["Total RM", 0.9]], [0.0]
+
+    monkeypatch.setattr(ppocr, "_engine", lambda: Engine())
+    monkeypatch.setattr(ppocr, "ppocr_version", lambda: "fake")
+    monkeypatch.setattr(run.importlib.util, "find_spec", lambda name: object())
+    results = tmp_path / "RESULTS.md"
+    assert run.main(["--only-real", "--real", str(real), "--engines", "ppocr", "--results", str(results)]) == 0
+    text = results.read_text()
+    assert "| real: receipts | 3 | 35.00 % | 66.7 % |" in text  # "cash" read as "total rm": 7 edits of 20
+    assert "PP-OCRv4 CER" in text and "scored case-insensitively" in text
+    assert run.main(["--only-real", "--real", str(tmp_path / "nothing"), "--engines", "ppocr"]) == 2
+    assert "nothing" in capsys.readouterr().err.splitlines()[-1]

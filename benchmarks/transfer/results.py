@@ -21,7 +21,8 @@ def to_markdown(reports: dict[str, dict[str, dict]], titles: dict[str, str], abo
     rule = "|---|---|" + "---|---|" * len(engines)
     lines = ["# Transfer benchmark results", "",
              "What a model trained on textsynth data reads on text textsynth did not draw, beside Tesseract 5 "
-             "(`--psm 7`, eng). CER = edits / reference characters; exact = share of lines read exactly.", "",
+             "(`--psm 7`, eng) and the PP-OCRv4 mobile recognizer (recognition only). CER = edits / reference "
+             "characters; exact = share of lines read exactly.", "",
              "```sh", *commands, "```", "", "| set | lines | " + head + " |", rule]
     for key, title in titles.items():
         first = next(iter(reports[key].values()))

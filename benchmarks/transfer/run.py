@@ -1,10 +1,11 @@
-"""`python benchmarks/transfer/run.py`: build the three transfer sets once, evaluate a model and Tesseract on
-them, print the table and write benchmarks/transfer/RESULTS.md."""
+"""`python benchmarks/transfer/run.py`: build the three transfer sets once, evaluate a model, Tesseract and
+PP-OCRv4 on them (and on real folders given with --real), print the table and write
+benchmarks/transfer/RESULTS.md."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib.util
 import shlex
 import shutil
 import sys
@@ -12,9 +13,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+from reference_model.quiet import import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly(show="--debug" in sys.argv[1:])
 
 from benchmarks.transfer.results import to_markdown  # noqa: E402
 from benchmarks.transfer.set_other_renderer import PANGO_PACKAGE  # noqa: E402
@@ -23,16 +27,19 @@ from benchmarks.transfer.unseen_fonts import missing_packages  # noqa: E402
 from reference_model.tesseract import DEBIAN_PACKAGES as TESSERACT_PACKAGES  # noqa: E402
 from textsynth.cli import Parser, run_command  # noqa: E402
 
-ENGINES = ("model", "tesseract")
+ENGINES = ("model", "tesseract", "ppocr")
+ENGINE_LABELS = {"tesseract": "Tesseract", "ppocr": "PP-OCRv4"}
 
 
-def missing_debian_packages(engines: Sequence[str]) -> list[str]:
+def missing_debian_packages(engines: Sequence[str], synthetic: bool = True) -> list[str]:
     """The Debian packages this run needs and does not find."""
-    missing = missing_packages()
-    if shutil.which("pango-view") is None:
-        missing.append(PANGO_PACKAGE)
-    if shutil.which("fc-match") is None:
-        missing.append("fontconfig")
+    missing = []
+    if synthetic:
+        missing = missing_packages()
+        if shutil.which("pango-view") is None:
+            missing.append(PANGO_PACKAGE)
+        if shutil.which("fc-match") is None:
+            missing.append("fontconfig")
     if "tesseract" in engines and shutil.which("tesseract") is None:
         missing += TESSERACT_PACKAGES.split()
     return missing
@@ -55,20 +62,31 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.n <= 100_000:
         print(f"transfer: --n must be in 1..100000, got {args.n}", file=sys.stderr)
         return 2
-    missing = missing_debian_packages(engines)
+    if args.only_real and not args.real:
+        print("transfer: --only-real needs at least one --real DIR", file=sys.stderr)
+        return 2
+    if "ppocr" in engines and importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        print("transfer: --engines ppocr needs the rapidocr-onnxruntime package: pip install 'textsynth[ppocr]' "
+              "(or leave ppocr out of --engines)", file=sys.stderr)
+        return 2
+    missing = missing_debian_packages(engines, synthetic=not args.only_real)
     if missing:
         print(f"transfer: missing Debian packages; install them with: apt-get install {' '.join(missing)}",
               file=sys.stderr)
         return 2
+    real = real_sets(args.real or [])  # checked before anything is built: a bad folder is one line now
     data = Path(args.data)
     timings = []
-    for s in SETS:
+    sets = [] if args.only_real else list(SETS)
+    for s in sets:
         t = time.perf_counter()
         built = s.build(data / s.key, args.n, args.seed)
         took = time.perf_counter() - t
         print(f"{s.title}: {'built' if built else 'already built'} in {data / s.key} ({took:.0f} s)", flush=True)
         if built:
             timings.append(f"building set {s.title}: {took:.0f} s ({args.n} lines)")
+    # (key, title, about, folder, scored without case)
+    runs = [(s.key, s.title, s.about, data / s.key, False) for s in sets] + real
 
     # One column per model (each --model, or the shipped weights) and one for Tesseract.
     # With --lm, each model gets a second column: the same logits decoded with the character language model.
@@ -80,28 +98,49 @@ def run(args: argparse.Namespace) -> int:
             for lm in (False, True) if args.lm else (False,):
                 key = f"model:{run_dir}:{lm}"
                 columns[key], labels[key] = ("model", run_dir, lm), name + (" + LM" if lm else "")
-    if "tesseract" in engines:
-        columns["tesseract"], labels["tesseract"] = ("tesseract", None, False), "Tesseract"
+    for engine in ("tesseract", "ppocr"):
+        if engine in engines:
+            columns[engine], labels[engine] = (engine, None, False), ENGINE_LABELS[engine]
     reports: dict[str, dict[str, dict]] = {}
-    for s in SETS:
-        reports[s.key] = {}
+    for set_key, title, _about, folder, ignore_case in runs:
+        reports[set_key] = {}
         for key, (engine, run_dir, lm) in columns.items():
             t = time.perf_counter()
-            report = evaluate(run_dir, data / s.key, engine=engine, lm=lm)
+            report = evaluate(run_dir, folder, engine=engine, lm=lm, ignore_case=ignore_case)
             took = time.perf_counter() - t
-            timings.append(f"evaluating {labels[key]} on set {s.title}: {took:.0f} s")
-            reports[s.key][key] = report
+            timings.append(f"evaluating {labels[key]} on set {title}: {took:.0f} s")
+            reports[set_key][key] = report
             if args.verbose:
                 print(format_report(report), flush=True)
 
     command = "python benchmarks/transfer/run.py " + " ".join(shlex.quote(a) for a in args.argv)
-    commands = [f"apt-get install {' '.join(sorted(set(_all_packages())))}", command.strip()]
-    text = to_markdown(reports, {s.key: s.title for s in SETS}, {s.key: s.about for s in SETS}, labels, commands,
+    commands = [command.strip()]
+    if not args.only_real:
+        commands.insert(0, f"apt-get install {' '.join(sorted(set(_all_packages())))}")
+    if "ppocr" in engines:
+        commands.insert(0, "pip install 'textsynth[ppocr]'  # rapidocr-onnxruntime: PP-OCRv4's ONNX weights")
+    text = to_markdown(reports, {r[0]: r[1] for r in runs}, {r[0]: r[2] for r in runs}, labels, commands,
                        timings)
     print(text)
     Path(args.results).write_text(text)
     print(f"wrote {args.results}")
     return 0
+
+
+def real_sets(folders: Sequence[str]) -> list[tuple[str, str, str, Path, bool]]:
+    """Each --real folder as a set (key, title, about, folder, scored without case); each must open as an
+    evaluation source (its first line is read now)."""
+    from reference_model.sources import open_source
+
+    out = []
+    for k, folder in enumerate(folders, 1):
+        path = Path(folder)
+        source = open_source(path, limit=1)
+        source.close()
+        out.append((f"real{k}", f"real: {path.name}",
+                    f"`{path.name}` ({source.kind} layout, given with --real): real lines, scored case-insensitively "
+                    "with spaces collapsed", path, True))
+    return out
 
 
 def _all_packages() -> list[str]:
@@ -116,7 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 "Tesseract side by side.")
     parser.add_argument("--model", action="append",
                         help="run folder; repeat it to compare several (default: the shipped weights)")
-    parser.add_argument("--engines", default="model,tesseract", help="model,tesseract (default), or one of them")
+    parser.add_argument("--engines", default="model,tesseract,ppocr",
+                        help="a comma-separated subset of model,tesseract,ppocr (default: all three)")
+    parser.add_argument("--real", action="append",
+                        help="a folder of real labelled lines (any layout `evaluate` reads) to add as a set, "
+                             "scored case-insensitively; repeat it for several")
+    parser.add_argument("--only-real", action="store_true", help="skip the three synthetic sets (needs --real)")
     parser.add_argument("--lm", action="store_true",
                         help="also decode each model with the character language model (its run's lm.json)")
     parser.add_argument("--n", type=int, default=300, help="lines per set (default 300)")

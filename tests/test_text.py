@@ -74,7 +74,7 @@ def test_mix_proportions_bounds_charset_and_determinism():
     source = make_text_source("mix:random=0.4,words=0.3,lines=0.2,numbers=0.1", cs, 4, 16)
     out = draws(source, 4000)
     kinds = np.bincount([k for k, _ in out], minlength=len(TEXT_KINDS)) / len(out)
-    assert np.allclose(kinds, [0.4, 0.3, 0.2, 0.1], atol=0.03), kinds
+    assert np.allclose(kinds, [0.4, 0.3, 0.2, 0.1, 0.0], atol=0.03), kinds
     symbols = set(cs.symbols)
     for _, text in out:
         assert 4 <= len(text) <= 16 and set(text) <= symbols, text
@@ -140,3 +140,71 @@ def test_default_config_mixes_natural_text_and_records_the_kind(tmp_path):
     kinds = [gen.params(i).text_kind for i in range(300)]
     assert set(kinds) == {0, 1, 2, 3}
     assert gen.params(5) == gen.params(5)
+
+
+# --- shop text, upper-case share, printable charset --------------------------------------------------------
+
+@pytest.mark.parametrize("spec", ["default", "printable", "0123456789 .:"])
+def test_shop_text_lies_in_the_charset_and_bounds(spec):
+    cs = Charset.from_spec(spec)
+    out = draws(make_text_source("shop", cs, 3, 20), 1500)
+    symbols = set(cs.symbols)
+    assert {k for k, _ in out} == {KIND_IDS["shop"]}
+    for _, text in out:
+        assert 3 <= len(text) <= 20 and set(text) <= symbols, text
+        assert not text.startswith(" ") and not text.endswith(" ") and "  " not in text, text
+    texts = [t for _, t in out]
+    assert len(set(texts)) > 1200  # varied, not a few templates repeated
+    if spec != "default":
+        return
+    upper = sum(t == t.upper() for t in texts) / len(texts)
+    assert upper > 0.7, upper  # receipts and signs are mostly upper case
+    # the shop looks the issue names: amounts with a prefix, label-value pairs, times, long zero-padded codes
+    assert any(t.startswith("RM") and t[-3] == "." for t in texts)
+    assert any(" : " in t or ": " in t for t in texts)
+    assert any(t.startswith(": ") for t in texts)
+    assert any(t.count(":") == 2 and t.replace(":", "").isdigit() for t in texts)
+    assert any(t.startswith("00") and t.isdigit() and len(t) >= 8 for t in texts)
+
+
+def test_shop_text_uses_slashes_and_currency_signs_only_where_the_charset_has_them():
+    default = [t for _, t in draws(make_text_source("shop", Charset.default(), 4, 24), 2000)]
+    printable = [t for _, t in draws(make_text_source("shop", Charset.from_spec("printable"), 4, 24), 2000)]
+    assert not any("/" in t or "$" in t for t in default)
+    assert any("/" in t for t in printable) and any("$" in t for t in printable)
+
+
+def test_shop_text_needs_digits():
+    with pytest.raises(TextsynthError, match="digits"):
+        make_text_source("shop", Charset.from_string("abc "), 3, 8)
+
+
+def test_upper_share_upper_cases_natural_text_only():
+    cs = Charset.default()
+    plain = draws(make_text_source("mix:random=0.5,words=0.5", cs, 4, 16), 400)
+    shouted = draws(make_text_source("mix:random=0.5,words=0.5", cs, 4, 16, upper=1.0), 400)
+    words = [t for k, t in shouted if k == KIND_IDS["words"]]
+    assert words and all(t == t.upper() for t in words)
+    assert any(t != t.upper() for k, t in shouted if k == KIND_IDS["random"])  # random strings keep their case
+    assert draws(make_text_source("words", cs, 4, 16, upper=0.0), 50) == draws(make_text_source("words", cs, 4, 16),
+                                                                                50)
+    assert [k for k, _ in plain] != [] and len(plain) == len(shouted)
+
+
+def test_printable_charset_keeps_the_seed_ids():
+    printable = Charset.from_spec("printable")
+    assert len(printable) == 95 and set(printable.symbols) == {chr(c) for c in range(0x20, 0x7F)}
+    assert printable.symbols[:68] == Charset.default().symbols
+    assert printable.encode("pIm6idNRDQwTn") == [15, 34, 12, 58, 8, 3, 39, 43, 29, 42, 22, 45, 13]
+    assert printable.encode("/%&()#@+*!?") == [printable.symbols.index(c) for c in "/%&()#@+*!?"]
+
+
+def test_shop_kind_is_recorded_per_sample():
+    from textsynth import RenderConfig, SampleGenerator
+
+    config = RenderConfig()
+    config.text.source = "mix:words=0.5,shop=0.5"
+    config.effects.enabled = False
+    gen = SampleGenerator(config)
+    kinds = {gen.params(i).text_kind for i in range(30)}
+    assert kinds == {KIND_IDS["words"], KIND_IDS["shop"]} and TEXT_KINDS[KIND_IDS["shop"]] == "shop"

@@ -15,6 +15,10 @@ from textsynth.errors import TextsynthError
 # The seed prototype's 68-symbol alphabet, in its id order. The CTC blank is not a symbol:
 # models put it at index len(charset).
 DEFAULT_SYMBOLS = string.ascii_lowercase + string.ascii_uppercase + string.digits + " .,-':"
+# `--charset printable`: the 95 printable ASCII symbols. The seed's 68 keep their ids; the other 27
+# (! " # $ % & ( ) * + / ; < = > ? @ [ \ ] ^ _ ` { | } ~) follow in ASCII order.
+PRINTABLE_SYMBOLS = DEFAULT_SYMBOLS + "".join(c for c in map(chr, range(0x20, 0x7F)) if c not in DEFAULT_SYMBOLS)
+NAMED_CHARSETS = {"default": DEFAULT_SYMBOLS, "printable": PRINTABLE_SYMBOLS}
 
 
 def describe_chars(chars: Iterable[str], limit: int = 20) -> str:
@@ -95,9 +99,9 @@ class Charset:
 
     @classmethod
     def from_spec(cls, spec: str) -> Charset:
-        """`default`, a path to a symbols file, or the symbols themselves."""
-        if spec == "default":
-            return cls.default()
+        """`default`, `printable`, a path to a symbols file, or the symbols themselves."""
+        if spec in NAMED_CHARSETS:
+            return cls.from_string(NAMED_CHARSETS[spec])
         try:
             is_file = Path(spec).is_file()
         except (OSError, ValueError):  # too long for a file name (or a NUL in it): the symbols themselves

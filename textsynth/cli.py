@@ -34,9 +34,11 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "width": (("canvas", "width"), _width,
               "canvas width in pixels, or auto: each line as wide as its text, up to the configured width"),
     "height": (("canvas", "height"), int, "canvas height in pixels"),
-    "charset": (("text", "charset"), str, 'default, a symbols file (one per line) or the symbols themselves'),
-    "text": (("text", "source"), str, "random, words[:PATH], lines[:PATH], numbers or mix:KIND=WEIGHT,... "
-             "(words/lines alone: the bundled English data)"),
+    "charset": (("text", "charset"), str, "default (the seed's 68 symbols), printable (the 95 printable ASCII "
+                "symbols), a symbols file (one per line) or the symbols themselves"),
+    "text": (("text", "source"), str, "random, words[:PATH], lines[:PATH], numbers, shop[:PATH] or "
+             "mix:KIND=WEIGHT,... (words/lines/shop alone: the bundled English data)"),
+    "upper": (("text", "upper"), float, "share of natural texts (every kind but random) written in upper case"),
     "min-len": (("text", "min_len"), int, "shortest text, in characters"),
     "max-len": (("text", "max_len"), int, "longest text, in characters"),
     "fonts": (("fonts", "dir"), str, "folders of .ttf/.otf fonts, comma-separated; 'bundled' is the bundled "

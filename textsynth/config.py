@@ -54,6 +54,7 @@ class TextConfig:
     charset: str = "default"  # default | path to a symbols file | the symbols themselves
     min_len: int = 4
     max_len: int = 16
+    upper: float = 0.0  # share of natural texts (all kinds but random) written in UPPER CASE, as signs and receipts
 
 
 @dataclass
@@ -210,6 +211,8 @@ class RenderConfig:
             (lambda: t.min_len >= 1, f"min-len must be at least 1, got {t.min_len}"),
             (lambda: t.max_len >= t.min_len, f"max-len ({t.max_len}) is below min-len ({t.min_len})"),
             (lambda: t.max_len <= MAX_LABEL_LEN, f"max-len must be at most {MAX_LABEL_LEN}, got {t.max_len}"),
+            (lambda: isinstance(t.upper, (int, float)) and 0 <= t.upper <= 1,
+             f"text.upper must be a share in [0, 1], got {t.upper!r}"),
             (lambda: 0 < f.min_size <= f.max_size <= 1.0, "font sizes must satisfy 0 < min_size <= max_size <= 1 "
              f"(fractions of the height), got {f.min_size}, {f.max_size}"),
             (lambda: isinstance(f.size_step, int) and 1 <= f.size_step <= 16,

@@ -25,7 +25,8 @@ class SampleGenerator:
         self.charset = charset or Charset.from_spec(config.text.charset)
         self.fontset = fontset or FontSet.from_config(config.fonts, self.charset)
         self.fontset.require_full_charset()
-        self.source = make_text_source(config.text.source, self.charset, config.text.min_len, config.text.max_len)
+        t = config.text
+        self.source = make_text_source(t.source, self.charset, t.min_len, t.max_len, t.upper)
         self.painter = Painter(config, self.fontset)
         self.redrawn = 0  # texts drawn but not painted because they could not fit the canvas
 

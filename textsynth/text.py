@@ -14,6 +14,7 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
+from textsynth.shop import ShopText
 
 
 @dataclass
@@ -32,7 +33,7 @@ class SkipReport:
 
 
 # Text kinds, recorded per sample as `params/text_kind` (the index here) and listed in the manifest.
-TEXT_KINDS = ("random", "words", "lines", "numbers")
+TEXT_KINDS = ("random", "words", "lines", "numbers", "shop")  # append only: the ids are stored
 KIND_IDS = {name: i for i, name in enumerate(TEXT_KINDS)}
 
 
@@ -385,9 +386,9 @@ class NumbersText:
 
 # --- specs and the mix ------------------------------------------------------------------------------------
 
-_SPEC_HELP = ("random, words[:PATH], lines[:PATH], numbers, or mix:KIND[:PATH]=WEIGHT,... "
+_SPEC_HELP = ("random, words[:PATH], lines[:PATH], numbers, shop[:PATH], or mix:KIND[:PATH]=WEIGHT,... "
               "(e.g. mix:random=0.5,words=0.5)")
-_SPEC_RE = re.compile(r"^(random|numbers|words|lines)(?::(.+))?$")
+_SPEC_RE = re.compile(r"^(random|numbers|words|lines|shop)(?::(.+))?$")
 
 
 def parse_source_spec(spec: str) -> list[tuple[str, str | None, float]]:
@@ -432,6 +433,8 @@ def _make_single(kind: str, path: str | None, charset: Charset, min_len: int, ma
         return RandomText(charset, min_len, max_len)
     if kind == "numbers":
         return NumbersText(charset, min_len, max_len)
+    if kind == "shop":
+        return ShopText(path or data_dir() / "shop.toml", charset, min_len, max_len)
     if kind == "words":
         return WordsText(path, charset, min_len, max_len) if path else \
             PhraseText(data_dir() / "words.tsv", charset, min_len, max_len)
@@ -443,6 +446,7 @@ def _make_single(kind: str, path: str | None, charset: Charset, min_len: int, ma
 RandomText.kind = KIND_IDS["random"]
 WordsText.kind = KIND_IDS["words"]
 LinesText.kind = KIND_IDS["lines"]
+ShopText.kind = KIND_IDS["shop"]
 
 
 class MixText:
@@ -467,11 +471,39 @@ class MixText:
         return self.draw(rng)[1]
 
 
-TextSource = RandomText | WordsText | LinesText | PhraseText | CorpusText | NumbersText | MixText
+class UpperShare:
+    """Writes a share of another source's natural texts (every kind but random strings) in upper case, as signs
+    and receipts are; one extra uniform per sample, drawn only when the share is above 0."""
+
+    def __init__(self, source: object, share: float, charset: Charset):
+        self.source, self.share = source, share
+        self.report = source.report
+        self._allowed = frozenset(charset.symbols)
+
+    def draw(self, rng: np.random.Generator) -> tuple[int, str]:
+        kind, text = draw_text(self.source, rng)
+        if rng.random() < self.share and kind != KIND_IDS["random"]:
+            upper = text.upper()
+            if len(upper) == len(text) and set(upper) <= self._allowed:
+                return kind, upper
+        return kind, text
+
+    def sample(self, rng: np.random.Generator) -> str:
+        return self.draw(rng)[1]
 
 
-def make_text_source(spec: str, charset: Charset, min_len: int, max_len: int) -> TextSource:
-    """Build the source a config names (see `parse_source_spec`); one kind alone is that source itself."""
+TextSource = (RandomText | WordsText | LinesText | PhraseText | CorpusText | NumbersText | ShopText | MixText
+              | UpperShare)
+
+
+def make_text_source(spec: str, charset: Charset, min_len: int, max_len: int, upper: float = 0.0) -> TextSource:
+    """Build the source a config names (see `parse_source_spec`); one kind alone is that source itself;
+    `upper` > 0 writes that share of the natural texts in upper case."""
+    source = _make_source(spec, charset, min_len, max_len)
+    return UpperShare(source, upper, charset) if upper > 0 else source
+
+
+def _make_source(spec: str, charset: Charset, min_len: int, max_len: int) -> TextSource:
     parts = parse_source_spec(spec)
     if len(parts) == 1:
         kind, path, _ = parts[0]
@@ -498,6 +530,6 @@ def make_text_source(spec: str, charset: Charset, min_len: int, max_len: int) ->
 
 def draw_text(source: TextSource, rng: np.random.Generator) -> tuple[int, str]:
     """(text kind id, text) of one draw from any source."""
-    if isinstance(source, MixText):
+    if isinstance(source, (MixText, UpperShare)):
         return source.draw(rng)
     return source.kind, source.sample(rng)

@@ -160,7 +160,7 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from textsynth.effects.compose import active_effects
+    from textsynth.effects.registry import active_effects
     from textsynth.generator import SampleGenerator
     from textsynth.preview import check_sheet, save_sheet
 

@@ -156,11 +156,11 @@ def _dataset_source(root: Path) -> LineSource:
 
 def _effect_counts(ds) -> list[str]:
     """How many degradation effects each sample got, in buckets (none, 1-2, 3-4, 5+)."""
-    from textsynth.effects.compose import EFFECT_FIELDS, NEUTRAL_EFFECTS
+    from textsynth.effects.registry import EFFECT_FIELDS, OFF
 
     count = np.zeros(len(ds), np.int64)
     for name in EFFECT_FIELDS.values():
-        count += ds.column(f"params/{name}") != NEUTRAL_EFFECTS[name]
+        count += ds.column(f"params/{name}") != OFF[name]
     return np.select([count == 0, count <= 2, count <= 4], ["none", "1-2", "3-4"], "5+").tolist()
 
 

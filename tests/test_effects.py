@@ -1,6 +1,5 @@
 """Degradation effects: replayable from their record, ink kept on the canvas, presets as described."""
 
-import dataclasses
 import functools
 import io
 import tempfile
@@ -12,8 +11,9 @@ from PIL import Image
 
 from textsynth import RenderConfig, SampleGenerator
 from textsynth.config import EFFECT_BOUNDS, Effect
-from textsynth.effects import warp_ink
-from textsynth.effects.compose import has_effects
+from textsynth.effects.compose import degraded, shape_ink
+from textsynth.effects.geometry import rotate_mask
+from textsynth.effects.registry import OFF
 from textsynth.record import EffectParams
 
 EFFECTS = tuple(EFFECT_BOUNDS)
@@ -55,7 +55,7 @@ def test_each_effect_replays_byte_identical_from_its_record(effect):
     fresh = SampleGenerator(only(effect))  # no shared caches or banks
     for i in range(12):
         params, image = gen.sample(i)
-        assert has_effects(params)
+        assert degraded(params)
         assert np.array_equal(fresh.painter.paint(params), image), (effect, i)
         assert np.array_equal(gen.painter.paint(params), image)
 
@@ -67,11 +67,11 @@ def test_geometry_at_its_maximum_never_leaves_the_canvas_or_cuts_ink(effect):
     m = cfg.canvas.margin
     for i in range(150):
         p = gen.params(i)
-        placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.blur, p.angle, p)
+        placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
         h, w = placed.shape
         assert m <= p.x and p.x + w <= cfg.canvas.width - m and m <= p.y and p.y + h <= cfg.canvas.height - m
         laid_out = gen.painter.layout.text_mask(p.font_id, p.text, p.font_size, p.tracking, p.word_spacing)
-        warped = warp_ink(laid_out, p)
+        warped = shape_ink(laid_out, p.replace(blur=0.0), 0.0)  # the geometry effects alone
         # the warp grew the box: no ink on the rows (and, but for the curve, columns) it added
         edges = [warped[0], warped[-1]] + ([] if effect == "curve" else [warped[:, 0], warped[:, -1]])
         assert np.concatenate(edges).max() == 0, (effect, i)
@@ -109,7 +109,7 @@ def test_effect_shares_follow_their_probabilities():
     gen = SampleGenerator(cfg)
     records = [gen.params(i) for i in range(400)]
     for name, field in (("shear", "shear"), ("paper", "paper"), ("jpeg", "jpeg_quality"), ("defocus", "defocus")):
-        share = np.mean([getattr(r, field) != getattr(EffectParams(), field) for r in records])
+        share = np.mean([getattr(r, field) != OFF[field] for r in records])
         assert abs(share - getattr(cfg.effects, name).p) < 0.08, name
 
 
@@ -131,8 +131,7 @@ def test_clean_and_seed_presets_set_no_effect_parameter():
         gen = SampleGenerator(RenderConfig.from_dict({"preset": preset, "n": 1}))
         for i in range(50):
             p = gen.params(i)
-            assert {f.name: getattr(p, f.name) for f in dataclasses.fields(EffectParams)} == \
-                dataclasses.asdict(EffectParams())
+            assert not degraded(p)
     clean = SampleGenerator(RenderConfig.from_dict({"preset": "clean", "n": 1}))
     p = clean.params(0)
     assert p.noise_level == 0 and p.blur == 0 and p.angle == 0
@@ -163,15 +162,11 @@ def test_background_images_are_cropped_into_the_paper_and_a_bad_folder_is_refuse
 
 @pytest.mark.parametrize("shear, perspective", [(0.3, 0.0), (0.0, -0.12), (-0.25, 0.1)])
 def test_rotation_folded_into_the_slant_warp_matches_warping_then_rotating(shear, perspective):
-    from textsynth.augment import rotate_mask
-    from textsynth.effects.geometry import folds_rotation
-
     gen = SampleGenerator(RenderConfig(n=1))
     mask = gen.painter.layout.text_mask(0, "Folded once", 40, 0.0, 1.0)
-    fx = EffectParams(shear=shear, perspective=perspective)
-    assert folds_rotation(fx) and not folds_rotation(dataclasses.replace(fx, curve=0.05))
-    folded = warp_ink(mask, fx, 2.5)
-    two_step = rotate_mask(warp_ink(mask, fx), 2.5)
+    fx = EffectParams.switched_on({"shear": shear, "perspective": perspective})
+    folded = shape_ink(mask, fx, 2.5)
+    two_step = rotate_mask(shape_ink(mask, fx, 0.0), 2.5)
     assert abs(int(folded.sum()) - int(two_step.sum())) < 0.03 * int(two_step.sum())  # the same ink
     assert folded.shape[0] <= two_step.shape[0] and folded.shape[1] <= two_step.shape[1]  # never a larger box
     assert folded[0].max() == folded[-1].max() == folded[:, 0].max() == folded[:, -1].max() == 0  # nothing cut

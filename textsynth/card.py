@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import PIL
 
-from textsynth.effects.compose import EFFECT_FIELDS, NEUTRAL_EFFECTS
+from textsynth.effects.registry import EFFECT_FIELDS, OFF
 from textsynth.fileio import atomic_write_text
 from textsynth.manifest import Manifest
 
@@ -26,7 +26,7 @@ def _shard0_usage(out: Path, manifest: Manifest) -> tuple[Counter, dict[str, flo
             counts.update({int(i): int(c) for i, c in zip(ids, n)})
             for name, field in EFFECT_FIELDS.items():
                 column = f["params"][field][:]
-                shares[name] = float(np.mean(column != NEUTRAL_EFFECTS[field])) if len(column) else 0.0
+                shares[name] = float(np.mean(column != OFF[field])) if len(column) else 0.0
     return counts, shares
 
 

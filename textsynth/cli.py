@@ -110,6 +110,9 @@ def _check_out(args: argparse.Namespace) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from textsynth.pipeline import render
 
+    if args.resume:
+        raise TextsynthError("--resume is not an option: a render always resumes a compatible unfinished dataset "
+                             "in its output folder (run the same command again; --overwrite starts over)")
     _check_out(args)
     if args.scheduler and args.backend is None:
         args.backend = "dask"  # naming a scheduler means rendering on it
@@ -168,7 +171,7 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from textsynth.effects.compose import active_effects
+    from textsynth.effects.registry import active_effects
     from textsynth.generator import SampleGenerator
     from textsynth.preview import check_sheet, save_sheet, sheet_target
 
@@ -263,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="render a dataset of N samples into sharded HDF5")
     _add_render_flags(p)
     p.add_argument("--out", default="data/default", help="dataset folder (default: data/default)")
-    p.add_argument("--resume", action="store_true", help="finish an interrupted render (the default when one exists)")
+    # Resuming is always on; the flag was accepted and did nothing, so it is refused rather than kept as a no-op.
+    p.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler: tcp://HOST:PORT, or local for a LocalCluster (implies --backend dask)")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import tomli_w
 
+from textsynth.effects.registry import DEGRADATIONS, EFFECT_BOUNDS
 from textsynth.errors import TextsynthError
 from textsynth.presets import PRESETS, preset_names
 from textsynth.record import PARAM_DTYPES
@@ -101,47 +102,13 @@ def _effect(p: float, low: float, high: float):
     return field(default_factory=lambda: Effect(p, (low, high)))
 
 
-@dataclass
-class EffectsConfig:
-    """Degradations after typesetting (textsynth.effects); amounts are in the units of `record.EffectParams`."""
-
-    enabled: bool = True
-    backgrounds: str = ""  # a folder of PNG/JPEG images whose random crops become the paper (with `backdrop`)
-    backdrop: Effect = _effect(0.5, 0.3, 1.0)  # share of a background image's own contrast kept; needs `backgrounds`
-    ink_weight: Effect = _effect(0.25, -0.6, 1.0)  # pixels of erosion (<0) or dilation (>0)
-    shear: Effect = _effect(0.2, -0.3, 0.3)  # slant: horizontal pixels per pixel of height
-    perspective: Effect = _effect(0.1, -0.12, 0.12)  # share by which one end of the line shrinks
-    curve: Effect = _effect(0.1, 0.02, 0.1)  # baseline wave amplitude, share of the text height
-    elastic: Effect = _effect(0.05, 0.5, 1.5)  # pixels of warp
-    paper: Effect = _effect(0.4, 2.0, 12.0)  # gray levels (standard deviation) of paper texture
-    gradient: Effect = _effect(0.25, -60.0, 60.0)  # gray levels the paper changes across the line
-    rules: Effect = _effect(0.05, 8.0, 24.0)  # ruled or grid paper, line spacing in pixels
-    inverted: Effect = _effect(0.08, 0.0, 0.0)  # light ink on dark paper
-    ink_variation: Effect = _effect(0.15, 5.0, 40.0)  # gray levels the ink drifts along the line
-    faded: Effect = _effect(0.08, 0.2, 0.6)  # share of contrast lost in faded patches
-    neighbours: Effect = _effect(0.1, 0.0, 0.0)  # fragments of the lines above and below
-    strike: Effect = _effect(0.05, 0.0, 0.0)  # underline or strike-through
-    specks: Effect = _effect(0.1, 1.0, 12.0)  # count of specks and scratches
-    light: Effect = _effect(0.25, 0.05, 0.45)  # brightness lost across the line
-    shadow: Effect = _effect(0.08, 0.1, 0.45)  # brightness lost under a shadow
-    contrast: Effect = _effect(0.25, 0.7, 1.3)  # contrast factor around mid-gray
-    gamma: Effect = _effect(0.2, 0.6, 1.6)
-    defocus: Effect = _effect(0.35, 0.3, 1.4)  # Gaussian sigma, pixels
-    motion: Effect = _effect(0.1, 2.0, 6.0)  # motion-blur length, pixels
-    downscale: Effect = _effect(0.25, 0.35, 0.9)  # resolution kept before scaling back up
-    jpeg: Effect = _effect(0.2, 25.0, 90.0)  # JPEG quality
-
-
-# Bounds of each effect's amount: (lowest, highest) allowed in a config.
-EFFECT_BOUNDS: dict[str, tuple[float, float]] = {
-    "backdrop": (0.0, 2.0),
-    "ink_weight": (-1.0, 1.5), "shear": (-0.6, 0.6), "perspective": (-0.3, 0.3), "curve": (0.0, 0.25),
-    "elastic": (0.0, 3.0), "paper": (0.0, 40.0), "gradient": (-150.0, 150.0), "rules": (4.0, 64.0),
-    "inverted": (0.0, 0.0), "ink_variation": (0.0, 80.0), "faded": (0.0, 0.9), "neighbours": (0.0, 0.0),
-    "strike": (0.0, 0.0), "specks": (0.0, 40.0), "light": (0.0, 0.8), "shadow": (0.0, 0.8),
-    "contrast": (0.2, 2.0), "gamma": (0.3, 3.0), "defocus": (0.0, 3.0), "motion": (1.0, 12.0),
-    "downscale": (0.2, 1.0), "jpeg": (5.0, 100.0),
-}
+# Degradations after typesetting (textsynth.effects): one `Effect` per registered degradation, in draw order,
+# its defaults and amount units as the effect declares them (`textsynth/effects/`).
+EffectsConfig = dataclasses.make_dataclass("EffectsConfig", [
+    ("enabled", bool, field(default=True)),
+    # a folder of PNG/JPEG images whose random crops become the paper (with `backdrop`)
+    ("backgrounds", str, field(default="")),
+    *[(s.name, Effect, _effect(s.p, *s.amount)) for s in DEGRADATIONS]], namespace={"__module__": __name__})
 
 
 @dataclass
@@ -162,7 +129,7 @@ class RenderConfig:
     fonts: FontConfig = field(default_factory=FontConfig)
     typeset: TypesetConfig = field(default_factory=TypesetConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    effects: EffectsConfig = field(default_factory=EffectsConfig)
+    effects: EffectsConfig = field(default_factory=EffectsConfig)  # type: ignore[valid-type]
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -307,7 +274,7 @@ def parse_count(value: str | int | float, what: str = "n") -> int:
     return number
 
 
-def _effect_checks(effects: EffectsConfig) -> list[tuple[Callable[[], bool], str]]:
+def _effect_checks(effects: Any) -> list[tuple[Callable[[], bool], str]]:
     checks: list[tuple[Callable[[], bool], str]] = []
     for name, (low, high) in EFFECT_BOUNDS.items():
         e = getattr(effects, name)

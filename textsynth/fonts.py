@@ -320,7 +320,7 @@ class FontSet:
     """
 
     def __init__(self, fonts: list[FontInfo], coverage: list[frozenset[str]], charset: Charset,
-                 weighting: str = "face", family_weights: Mapping[str, float] | None = None):
+                 weighting: str = "family", family_weights: Mapping[str, float] | None = None):
         if weighting not in WEIGHTINGS:
             raise TextsynthError(f"font weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
         self.fonts = list(fonts)

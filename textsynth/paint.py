@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import cv2
 import numpy as np
 
-from textsynth.augment import (
-    NoiseBank,
-    apply_flips,
-    between_f32,
-    blur_mask,
-    blur_padding,
-    pick,
-    rotate_mask,
-    sample_augment,
-)
 from textsynth.config import RenderConfig
-from textsynth.effects import Degrader, geometry_growth, warp_ink
-from textsynth.effects.compose import has_effects
-from textsynth.effects.geometry import folds_rotation
+from textsynth.draws import between_f32, pick
+from textsynth.effects.compose import Compositor, ink_growth, ink_key, shape_ink
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.layout import Layout
@@ -29,13 +17,6 @@ from textsynth.record import EffectParams, SampleParams
 
 _STRIP_SIZE = 48  # px: the size neighbouring-line strips are drawn at, then scaled
 _FIT_SLACK_EM = 0.02  # hinting and pixel rounding beyond the outlines' extents
-
-
-@functools.lru_cache(maxsize=4096)
-def _shade(background: int, foreground: int) -> np.ndarray:
-    """Gray level for each ink coverage 0..255: background - round(coverage * contrast / 255)."""
-    ink = (np.arange(256, dtype=np.uint16) * (background - foreground) + 127) // 255
-    return (background - ink).astype(np.uint8)
 
 
 class TextDoesNotFit(TextsynthError):
@@ -55,8 +36,7 @@ class Painter:
         self.min_size = max(1, round(config.fonts.min_size * self.height))
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
         self.size_step = config.fonts.size_step
-        self.noise = NoiseBank(self.width, self.height, config.seed)
-        self.degrader = Degrader(self.width, self.height, config.seed, config.effects)
+        self.compositor = Compositor(self.width, self.height, config.seed, config.augment, config.effects)
         self._neighbour_strips: dict[int, np.ndarray] = {}  # per font: a line of random symbols, for clutter
         self.layout = Layout([f.path for f in fontset.fonts])
         self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
@@ -80,7 +60,7 @@ class Painter:
         if box is None:
             raise TextDoesNotFit(f"text {text!r} has no visible ink")
         left, right, top, bottom = box
-        slant, taller, grown = geometry_growth(fx)
+        slant, taller, grown = ink_growth(fx)
         pad += grown
         height_per_px = top - bottom + _FIT_SLACK_EM
         width_per_px = right - left + _FIT_SLACK_EM + slant * height_per_px
@@ -92,18 +72,13 @@ class Painter:
                    room_h / max(width_per_px * sin + height_per_px * cos, 1e-6))
         return int(math.floor(size))
 
-    def _ink(self, font_id: int, size: int, text: str, tracking: float, word_spacing: float, blur: float,
-             angle: float, fx: EffectParams) -> np.ndarray:
-        """The text's ink mask as placed: laid out, warped, blurred and rotated (the last one is cached)."""
-        key = (font_id, size, text, tracking, word_spacing, blur, angle, fx.ink_weight, fx.shear, fx.perspective,
-               fx.curve, fx.curve_period, fx.curve_phase, fx.elastic, fx.effect_seed)
+    def _ink(self, font_id: int, size: int, text: str, tracking: float, word_spacing: float, angle: float,
+             fx: EffectParams) -> np.ndarray:
+        """The text's ink mask as placed: laid out, through the ink effects and rotated (the last one is cached)."""
+        key = (font_id, size, text, tracking, word_spacing, angle, ink_key(fx))
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        mask = self.layout.text_mask(font_id, text, size, tracking, word_spacing)
-        if angle and not blur and folds_rotation(fx):  # one resampling for warp and rotation
-            mask = warp_ink(mask, fx, angle)
-        else:
-            mask = rotate_mask(blur_mask(warp_ink(mask, fx), blur), angle)
+        mask = shape_ink(self.layout.text_mask(font_id, text, size, tracking, word_spacing), fx, angle)
         self._last = (key, mask)
         return mask
 
@@ -122,27 +97,27 @@ class Painter:
             if not fonts:
                 raise TextDoesNotFit(f"no font shapes {text!r} without .notdef or empty glyphs")
             font_id = fonts[int(rng.integers(len(fonts)))]
-        aug = sample_augment(rng, self.config.augment, self.noise)
+        sampler = self.compositor.sampler
+        angle, classic = sampler.draw_augment(rng)
         ts = self.typeset
         # [tracking, word spacing, size, left-aligned or not, indent, x, y]: one block, each in a fixed place
         u = rng.random(7).tolist()
         tracking = between_f32(ts.tracking, u[0])
         word_spacing = between_f32(ts.word_spacing, u[1]) if self.layout.shape(font_id, text).has_space else 1.0
-        fx = self.degrader.sample(rng)
-        pad = blur_padding(aug.blur)
-        largest = min(self.max_size,
-                      self._predicted_max_size(font_id, text, tracking, word_spacing, aug.angle, pad, fx))
+        classic.update(sampler.draw_effects(rng))
+        fx = EffectParams.switched_on(classic)
+        largest = min(self.max_size, self._predicted_max_size(font_id, text, tracking, word_spacing, angle, 0, fx))
         if largest < self.min_size:
             raise TextDoesNotFit(self._no_fit_message(text))
         step = self.size_step
         sizes = (largest - self.min_size) // step + 1
         size = self.min_size + step * pick(u[2], sizes)
-        mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)
+        mask = self._ink(font_id, size, text, tracking, word_spacing, angle, fx)
         while not self._fits(mask):  # the prediction was a pixel or two optimistic
             size -= step
             if size < self.min_size:
                 raise TextDoesNotFit(self._no_fit_message(text))
-            mask = self._ink(font_id, size, text, tracking, word_spacing, aug.blur, aug.angle, fx)
+            mask = self._ink(font_id, size, text, tracking, word_spacing, angle, fx)
         h, w = mask.shape
         if self.variable_width or u[3] < ts.left_aligned:
             x = self.margin + round(between_f32(ts.indent, u[4]) * self.height)
@@ -153,7 +128,7 @@ class Painter:
         y = self.margin + pick(u[6], self.height - 2 * self.margin - h + 1)
         width = min(self.width, 2 * x + w) if self.variable_width else self.width
         return SampleParams.compose(index=index, text=text, font_id=font_id, font_size=size, x=x, y=y,
-                                    width=width, tracking=tracking, word_spacing=word_spacing, augment=aug,
+                                    width=width, angle=angle, tracking=tracking, word_spacing=word_spacing,
                                     effects=fx, text_kind=text_kind)
 
     def _no_fit_message(self, text: str) -> str:
@@ -165,24 +140,13 @@ class Painter:
 
         A variable-width sample fills columns [0, p.width); the columns after it are plain paper.
         """
-        mask = self._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.blur, p.angle, p)
+        mask = self._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
         h, w = mask.shape
         if not 0 < p.width <= self.width:
             raise TextsynthError(f"sample {p.index}: width {p.width} is outside 1..{self.width}")
         if p.x < 0 or p.y < 0 or p.x + w > p.width or p.y + h > self.height:
             raise TextsynthError(f"sample {p.index}: text box {w}x{h} at ({p.x}, {p.y}) leaves the canvas")
-        if has_effects(p):
-            image = self.degrader.compose(p, mask, self.noise, lambda rng: self._neighbour_ink(p, rng))
-            if p.width < self.width:  # a variable-width line: what lies past its width is plain paper
-                image[:, p.width:] = 255 - p.background if p.inverted else p.background
-        else:
-            canvas = np.full((self.height, self.width), p.background, np.uint8)
-            canvas[p.y:p.y + h, p.x:p.x + w] = _shade(p.background, p.foreground)[mask]
-            image = self.noise.apply(canvas, p.noise_level, p.noise_row, p.noise_col)
-        if p.width == self.width:
-            image = apply_flips(image, p.mirror, p.upside_down)
-        elif p.mirror or p.upside_down:
-            image[:, :p.width] = apply_flips(image[:, :p.width], p.mirror, p.upside_down)
+        image = self.compositor.compose(p, mask, lambda rng: self._neighbour_ink(p, rng))
         if out is None:
             return image
         out[...] = image

@@ -1,12 +1,7 @@
-"""Degradations after typesetting: sampled into an `EffectParams` record, applied from it (replayable).
+"""Effects: everything after typesetting that changes a sample's pixels, each declared once (`spec`).
 
-One module per kind of effect: `geometry` (the ink's shape, before it is placed), `background` (paper),
-`ink` (ink levels), `clutter` (neighbouring lines, rules, specks), `light`, `optics` (blur, resolution,
-JPEG). `sampling` draws the parameters; `compose` applies them all in a fixed order.
+The effect modules (`classic`: the seed's blur, flips, gray levels and noise; `geometry`: the ink's shape,
+before it is placed; `background`: paper; `light`: ink levels and light; `clutter`: neighbouring lines,
+strike-through, specks; `optics`: blur, resolution, JPEG) each declare their `EFFECTS`; `registry` collects
+them, `sampling` draws a sample's record, `compose` turns a placed ink mask and its record into pixels.
 """
-
-from textsynth.effects.compose import Degrader
-from textsynth.effects.geometry import geometry_growth, warp_ink
-from textsynth.effects.sampling import sample_effects
-
-__all__ = ["Degrader", "geometry_growth", "sample_effects", "warp_ink"]

@@ -1,5 +1,5 @@
-"""Paper: flat gray, user background images, procedural paper texture (a bank made once per process),
-gradients, ruled lines."""
+"""Paper: user background images, procedural paper texture (a bank made once per process), gradients,
+ruled lines (the flat gray level is the classic `background`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from textsynth.draws import pick
+from textsynth.effects.spec import Canvas, EffectSpec, amount, detail_draw, f32, whole, whole_amount
 from textsynth.errors import TextsynthError
-from textsynth.record import SampleParams
 
 
 class PaperBank:
@@ -131,26 +132,66 @@ class Coordinates:
         return self.x * np.float32(scale * math.cos(a)), self.y * np.float32(scale * math.sin(a))
 
 
-def paper(p: SampleParams, bank: PaperBank, backdrops: Backdrops | None, coords: Coordinates, height: int,
-          width: int) -> np.ndarray:
-    """The float32 (height, width) paper the ink goes onto: flat level, a background image's texture, paper
-    texture, gradient, rules."""
-    if p.paper:  # level + amount x texture in one pass
-        window = bank.window(p.paper_row, p.paper_col, height, width)
-        out = cv2.addWeighted(window, float(p.paper), window, 0.0, float(p.background))
-    else:
-        out = np.full((height, width), np.float32(p.background), np.float32)
-    if p.backdrop:
-        crop = backdrops.images[p.backdrop - 1][p.backdrop_row:p.backdrop_row + height,
-                                                 p.backdrop_col:p.backdrop_col + width]
-        out += np.float32(p.backdrop_amount) * (crop - np.float32(crop.mean()))
-    if p.gradient:
-        along, across = coords.ramp_parts(p.gradient_angle, p.gradient / 2)
-        out += along
-        out += across
-    if p.rules:
-        line = np.float32(min(70.0, 0.45 * (p.background - p.foreground)))
-        out[p.rules_offset::p.rules_spacing, :] -= line
-        if p.rules == 2:
-            out[:, p.rules_offset::p.rules_spacing] -= line
-    return out
+def _paper(frame) -> None:  # level + amount x texture in one pass
+    p = frame.p
+    window = frame.env.paper_bank.window(p.paper_row, p.paper_col, frame.height, frame.width)
+    frame.image = cv2.addWeighted(window, float(p.paper), window, 0.0, float(p.background))
+
+
+def _backdrop(frame) -> None:
+    p, height, width = frame.p, frame.height, frame.width
+    crop = frame.env.backdrops.images[p.backdrop - 1][p.backdrop_row:p.backdrop_row + height,
+                                                       p.backdrop_col:p.backdrop_col + width]
+    frame.image += np.float32(p.backdrop_amount) * (crop - np.float32(crop.mean()))
+
+
+def _gradient(frame) -> None:
+    along, across = frame.env.coords.ramp_parts(frame.p.gradient_angle, frame.p.gradient / 2)
+    frame.image += along
+    frame.image += across
+
+
+def _rules(frame) -> None:
+    p, out = frame.p, frame.image
+    line = np.float32(min(70.0, 0.45 * (p.background - p.foreground)))
+    out[p.rules_offset::p.rules_spacing, :] -= line
+    if p.rules == 2:
+        out[:, p.rules_offset::p.rules_spacing] -= line
+
+
+def _draw_backdrop(e, u: list[float], c: Canvas) -> dict:
+    k = pick(u[2], len(c.backdrops))
+    rows, cols = c.backdrops[k]
+    return {"backdrop": k + 1, "backdrop_amount": amount(e, u),
+            "backdrop_row": pick(u[3], rows - c.height + 1), "backdrop_col": pick(u[4], cols - c.width + 1)}
+
+
+def _draw_rules(e, u: list[float], c: Canvas) -> dict:
+    spacing = whole_amount(e, u)
+    return {"rules": 2 if u[2] < 0.3 else 1, "rules_spacing": spacing, "rules_offset": pick(u[3], spacing)}
+
+
+# Pixel order: the paper texture (which sets the level too), else the flat level (classic `background`),
+# then the background image, the gradient, the rules.
+EFFECTS = (
+    EffectSpec(
+        "backdrop", 0,
+        {"backdrop": whole("int32"), "backdrop_row": whole("int32"), "backdrop_col": whole("int32"),
+         "backdrop_amount": f32()}, _draw_backdrop, "paper", _backdrop, step=30, p=0.5, amount=(0.3, 1.0),
+        bounds=(0.0, 2.0), doc="share of a background image's own contrast kept; needs `backgrounds` (`backdrop`: "
+        "1 + the number of the image cropped, 0 none)"),
+    EffectSpec(
+        "paper", 6, {"paper": f32(), "paper_row": whole("int32"), "paper_col": whole("int32")},
+        lambda e, u, c: {"paper": amount(e, u), "paper_row": pick(u[2], c.paper_shape[0] - c.height + 1),
+                         "paper_col": pick(u[3], c.paper_shape[1] - c.width + 1)},
+        "paper", _paper, step=10, p=0.4, amount=(2.0, 12.0), bounds=(0.0, 40.0),
+        doc="gray levels (standard deviation) of paper texture"),
+    EffectSpec(
+        "gradient", 7, {"gradient": f32(), "gradient_angle": f32()},
+        detail_draw("gradient", "gradient_angle", -180.0, 180.0), "paper", _gradient, step=40, p=0.25,
+        amount=(-60.0, 60.0), bounds=(-150.0, 150.0), doc="gray levels the paper changes across the line"),
+    EffectSpec(
+        "rules", 8, {"rules": whole("uint8"), "rules_spacing": whole("uint8"), "rules_offset": whole("uint8")},
+        _draw_rules, "paper", _rules, step=50, p=0.05, amount=(8.0, 24.0), bounds=(4.0, 64.0),
+        doc="ruled (`rules` 1) or grid (2) paper, line spacing in pixels"),
+)

@@ -11,29 +11,33 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from textsynth.record import SampleParams
+from textsynth.draws import pick
+from textsynth.effects.spec import EffectSpec, whole, whole_amount
 
 # Draws a fragment's ink: (random stream) -> uint8 mask of some text at the sample's font and size.
 NeighbourInk = Callable[[np.random.Generator], np.ndarray]
+_CLUTTER = 0x636C7574  # the clutter's random stream (from the effect seed), shared by the three in this order
 
 
-def add_clutter(coverage: np.ndarray, p: SampleParams, box: tuple[int, int, int, int],
-                neighbour_ink: NeighbourInk) -> None:
-    """Add the sample's clutter to `coverage` (float32, 0..1, the text already in it) in place."""
-    rng = np.random.default_rng([p.effect_seed, 0x636C7574])
-    x, y, w, h = box
-    height, width = coverage.shape
-    if p.neighbours:
-        for above in (True, False):
-            if p.neighbours & (1 if above else 2):
-                _neighbour(coverage, rng, neighbour_ink(rng), above, y, y + h, width)
-    if p.strike:
-        thick = 1 + int(rng.random() < 0.4)
-        row = y + h - 1 - thick if p.strike == 1 else y + int(h * rng.uniform(0.45, 0.6))
-        if 0 <= row and row + thick <= height:
-            coverage[row:row + thick, x:x + w] = np.maximum(coverage[row:row + thick, x:x + w], 0.85)
-    if p.specks:
-        _specks(coverage, rng, p.specks)
+def _neighbours(frame) -> None:
+    p, (_x, y, _w, h) = frame.p, frame.box
+    rng = frame.rng(_CLUTTER)
+    for above in (True, False):
+        if p.neighbours & (1 if above else 2):
+            _neighbour(frame.coverage, rng, frame.neighbour_ink(rng), above, y, y + h, frame.width)
+
+
+def _strike(frame) -> None:
+    p, (x, y, w, h), coverage = frame.p, frame.box, frame.coverage
+    rng = frame.rng(_CLUTTER)
+    thick = 1 + int(rng.random() < 0.4)
+    row = y + h - 1 - thick if p.strike == 1 else y + int(h * rng.uniform(0.45, 0.6))
+    if 0 <= row and row + thick <= frame.height:
+        coverage[row:row + thick, x:x + w] = np.maximum(coverage[row:row + thick, x:x + w], 0.85)
+
+
+def _add_specks(frame) -> None:
+    _specks(frame.coverage, frame.rng(_CLUTTER), frame.p.specks)
 
 
 def _neighbour(coverage: np.ndarray, rng: np.random.Generator, ink: np.ndarray, above: bool, top: int,
@@ -68,3 +72,17 @@ def _specks(coverage: np.ndarray, rng: np.random.Generator, count: int) -> None:
             dx, dy = rng.uniform(-12, 12), rng.uniform(-3, 3)
             cv2.line(coverage, (round(x * scale), round(y * scale)), (round((x + dx) * scale), round((y + dy) * scale)),
                      level / 2, 1, cv2.LINE_AA, 4)
+
+
+EFFECTS = (
+    EffectSpec(
+        "neighbours", 12, {"neighbours": whole("uint8")}, lambda e, u, c: {"neighbours": 1 + pick(u[1], 3)},
+        "coverage", _neighbours, step=10, p=0.1, doc="cut-off neighbouring lines: bit 1 above, bit 2 below"),
+    EffectSpec(
+        "strike", 13, {"strike": whole("uint8")}, lambda e, u, c: {"strike": 1 + pick(u[1], 2)},
+        "coverage", _strike, step=20, p=0.05, doc="1 underline, 2 strike-through"),
+    EffectSpec(
+        "specks", 14, {"specks": whole("uint8")}, lambda e, u, c: {"specks": whole_amount(e, u)},
+        "coverage", _add_specks, step=30, p=0.1, amount=(1.0, 12.0), bounds=(0.0, 40.0),
+        doc="count of specks and scratches"),
+)

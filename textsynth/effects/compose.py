@@ -1,50 +1,119 @@
-"""The fixed order in which a sample's effects turn placed ink into pixels, and their per-process state."""
+"""The one pixel path: the registry's stages, in their fixed order, turn a placed ink mask and its record into
+pixels; and the per-process state the effects draw on (texture banks, background images, coordinates)."""
 
 from __future__ import annotations
 
-import dataclasses
+import functools
+import operator
+from typing import Any
 
 import cv2
 import numpy as np
 
-from textsynth.augment import NoiseBank
-from textsynth.config import EFFECT_BOUNDS, EffectsConfig
-from textsynth.effects.background import Backdrops, Coordinates, PaperBank, paper
-from textsynth.effects.clutter import NeighbourInk, add_clutter
-from textsynth.effects.light import apply_light, fading, ink_levels, tone_table
-from textsynth.effects.optics import apply_blurs, apply_resolution
+from textsynth.effects.background import Backdrops, Coordinates, PaperBank
+from textsynth.effects.classic import NoiseBank
+from textsynth.effects.clutter import NeighbourInk
+from textsynth.effects.geometry import rotate_mask
+from textsynth.effects.registry import DEGRADATION_FIELDS, INK_FIELDS, OFF, stage
 from textsynth.effects.sampling import EffectSampler
-from textsynth.record import EffectParams, SampleParams
+from textsynth.effects.spec import Canvas
 
-_NEUTRAL = tuple((f.name, f.default) for f in dataclasses.fields(EffectParams))
-# The record field whose non-neutral value says a sample got the effect of that config name.
-EFFECT_FIELDS = {name: {"jpeg": "jpeg_quality"}.get(name, name) for name in EFFECT_BOUNDS}
+ink_key = operator.attrgetter(*INK_FIELDS)  # the record's fields that change the ink mask, as one tuple
 
 
-def has_effects(p: SampleParams) -> bool:
-    # A drawn record with any effect has a seed; a record built by hand may set effects without one.
-    return p.effect_seed != 0 or any(getattr(p, name) != default for name, default in _NEUTRAL)
+def _stage(name: str, classic_only: bool = False) -> tuple:
+    """(trigger, effect) pairs of a stage; a trigger is the (field, off value) pairs whose non-off value
+    makes the effect apply, empty for an effect applied to every sample."""
+    return tuple((() if s.always else tuple((f, OFF[f]) for f in s.trigger), s) for s in stage(name, classic_only))
 
 
-def active_effects(p: EffectParams) -> list[str]:
-    """The config names of the effects this record applies."""
-    return [name for name, f in EFFECT_FIELDS.items() if getattr(p, f) != NEUTRAL_EFFECTS[f]]
+def _on(p: Any, trigger: tuple) -> bool:
+    for name, off in trigger:
+        if getattr(p, name) != off:
+            return True
+    return not trigger
 
 
-NEUTRAL_EFFECTS = dict(_NEUTRAL)  # record field -> its "off" value
+_INK_STAGE = _stage("ink")
+# float canvas (any degradation) / integer canvas (the classic effects alone: the seed's arithmetic)
+_STAGES = {classic: {name: _stage(name, classic) for name in ("paper", "ink_level", "coverage", "canvas",
+                                                               "pixels", "orientation")}
+           for classic in (False, True)}
 
 
-class Degrader:
-    """Samples and applies the effects of one config and canvas size; the paper bank is made on first use."""
+def degraded(p: Any) -> bool:
+    """Whether the sample has a degradation: it is drawn on the float canvas (else the seed's integer one)."""
+    for name, off in DEGRADATION_FIELDS:  # a drawn record with any has a seed; one built by hand may not
+        if getattr(p, name) != off:
+            return True
+    return False
 
-    def __init__(self, width: int, height: int, seed: int, effects: EffectsConfig):
+
+def shape_ink(mask: np.ndarray, p: Any, angle: float) -> np.ndarray:
+    """The text's ink mask through the ink stage, then turned `angle` degrees: by the last effect of the stage
+    when it can turn it in the same resampling (`turns`), else on its own."""
+    active = [s for trigger, s in _INK_STAGE if _on(p, trigger)]
+    if angle and active and active[-1].turns:
+        for spec in active[:-1]:
+            mask = spec.apply(mask, p, 0.0)
+        return active[-1].apply(mask, p, angle)
+    for spec in active:
+        mask = spec.apply(mask, p, 0.0)
+    return rotate_mask(mask, angle)
+
+
+def ink_growth(p: Any) -> tuple[float, float, int]:
+    """How the ink stage grows a text box of height h and width w: (extra width per pixel of h, height factor,
+    padding in pixels). Used to predict the largest font size that still fits."""
+    slant, taller, pad = 0.0, 1.0, 0
+    for trigger, spec in _INK_STAGE:
+        if spec.growth is not None and _on(p, trigger):
+            s, t, d = spec.growth(p)
+            slant, taller, pad = slant + s, taller * t, pad + d
+    return slant, taller, pad
+
+
+def _run(stage_effects: tuple, frame: Frame) -> None:
+    p = frame.p
+    for trigger, spec in stage_effects:
+        if _on(p, trigger):
+            spec.apply(frame)
+
+
+class Frame:
+    """One sample's pixels in the making, as the stages hand them on."""
+
+    def __init__(self, env: Compositor, p: Any, mask: np.ndarray, neighbour_ink: NeighbourInk, dtype: type):
+        self.env, self.p, self.neighbour_ink, self.dtype = env, p, neighbour_ink, dtype
+        self.height, self.width = env.height, env.width
+        h, w = mask.shape
+        self.box = (p.x, p.y, w, h)
+        self.image: np.ndarray | None = None
+        self.ink: np.ndarray | np.float32 | None = None
+        self.coverage: np.ndarray | None = None
+        self._streams: dict[int, np.random.Generator] = {}
+
+    def rng(self, tag: int) -> np.random.Generator:
+        """The random stream `tag` of the sample's effect seed, shared by the effects that name the same tag."""
+        stream = self._streams.get(tag)
+        if stream is None:
+            stream = self._streams[tag] = np.random.default_rng([self.p.effect_seed, tag])
+        return stream
+
+
+class Compositor:
+    """Samples and applies the effects of one config and canvas; the paper bank is made on first use."""
+
+    def __init__(self, width: int, height: int, seed: int, augment: Any, effects: Any):
         self.width, self.height, self.seed = width, height, seed
         self.coords = Coordinates(width, height)
+        self.noise = NoiseBank(width, height, seed)
         self._paper: PaperBank | None = None
         backgrounds = effects.backgrounds if effects.enabled else ""
         self.backdrops = Backdrops(backgrounds, width, height) if backgrounds else None
         shapes = self.backdrops.shapes if self.backdrops is not None else []
-        self.sampler = EffectSampler(effects, PaperBank.shape_for(width, height), (height, width), shapes)
+        canvas = Canvas(height, width, PaperBank.shape_for(width, height), NoiseBank.shape_for(width, height), shapes)
+        self.sampler = EffectSampler(augment, effects, canvas)
 
     @property
     def paper_bank(self) -> PaperBank:
@@ -52,36 +121,45 @@ class Degrader:
             self._paper = PaperBank(self.width, self.height, self.seed)
         return self._paper
 
-    def sample(self, rng: np.random.Generator) -> EffectParams:
-        return self.sampler.draw(rng)
+    def compose(self, p: Any, mask: np.ndarray, neighbour_ink: NeighbourInk) -> np.ndarray:
+        """uint8 (height, width): paper, ink with its coverage effects, the canvas effects, then the pixel and
+        orientation effects. A sample with a degradation is drawn in float32 and rounded once; one with the
+        classic effects alone in uint8, as the seed drew it."""
+        float_canvas = degraded(p)
+        stages = _STAGES[not float_canvas]
+        frame = Frame(self, p, mask, neighbour_ink, np.float32 if float_canvas else np.uint8)
+        _run(stages["paper"], frame)
+        _run(stages["ink_level"], frame)
+        x, y, w, h = frame.box
+        if not float_canvas:
+            frame.image[y:y + h, x:x + w] = _shade(p.background, p.foreground)[mask]
+        else:
+            self._composite(frame, mask, stages["coverage"])
+        _run(stages["canvas"], frame)
+        if float_canvas:  # negative levels to 0, then round half to even and saturate at 255, in two passes
+            frame.image = cv2.convertScaleAbs(cv2.threshold(frame.image, 0, 0, cv2.THRESH_TOZERO)[1])
+        _run(stages["pixels"], frame)
+        if float_canvas and p.width < self.width:  # a variable-width line: what lies past its width is paper
+            frame.image[:, p.width:] = 255 - p.background if p.inverted else p.background
+        _run(stages["orientation"], frame)
+        return frame.image
 
-    def compose(self, p: SampleParams, mask: np.ndarray, noise: NoiseBank, neighbour_ink: NeighbourInk) -> np.ndarray:
-        """uint8 (height, width): paper, ink with its clutter, light, speckle noise, blur, tone, resolution."""
-        height, width = self.height, self.width
-        h, w = mask.shape
-        image = paper(p, self.paper_bank, self.backdrops, self.coords, height, width)
-        ink = ink_levels(p, width)
-        if p.neighbours or p.strike or p.specks or p.faded:  # ink anywhere on the canvas
-            coverage = np.zeros((height, width), np.float32)
-            coverage[p.y:p.y + h, p.x:p.x + w] = mask * np.float32(1 / 255)
-            if p.neighbours or p.strike or p.specks:
-                add_clutter(coverage, p, (p.x, p.y, w, h), neighbour_ink)
-            if p.faded:
-                coverage *= fading(p, width)
-            image += (ink - image) * coverage
+    def _composite(self, frame: Frame, mask: np.ndarray, coverage_effects: tuple) -> None:
+        x, y, w, h = frame.box
+        image, ink, p = frame.image, frame.ink, frame.p
+        if any(_on(p, trigger) for trigger, _ in coverage_effects):  # ink anywhere on the canvas
+            frame.coverage = np.zeros((self.height, self.width), np.float32)
+            frame.coverage[y:y + h, x:x + w] = mask * np.float32(1 / 255)
+            _run(coverage_effects, frame)
+            image += (ink - image) * frame.coverage
         else:  # ink only in the text's box: the same sums on the box alone
-            box = image[p.y:p.y + h, p.x:p.x + w]
-            box_ink = ink[:, p.x:p.x + w] if isinstance(ink, np.ndarray) else ink
+            box = image[y:y + h, x:x + w]
+            box_ink = ink[:, x:x + w] if isinstance(ink, np.ndarray) else ink
             box += (box_ink - box) * (mask * np.float32(1 / 255))
-        if p.inverted:
-            image = np.float32(255) - image
-        apply_light(image, p, self.coords)
-        if p.noise_level > 0:  # one OpenCV pass over the strided window (numpy would make a temporary)
-            image = cv2.scaleAdd(noise.window(p.noise_row, p.noise_col), float(p.noise_level), image)
-        image = apply_blurs(image, p)
-        # Negative levels to 0, then round half to even and saturate at 255 into uint8, in two passes.
-        out = cv2.convertScaleAbs(cv2.threshold(image, 0, 0, cv2.THRESH_TOZERO)[1])
-        table = tone_table(p)
-        if table is not None:
-            out = cv2.LUT(out, table)
-        return apply_resolution(out, p)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shade(background: int, foreground: int) -> np.ndarray:
+    """Gray level for each ink coverage 0..255: background - round(coverage * contrast / 255)."""
+    ink = (np.arange(256, dtype=np.uint16) * (background - foreground) + 127) // 255
+    return (background - ink).astype(np.uint8)

@@ -1,4 +1,5 @@
-"""Geometry of the ink before it is placed: stroke weight, slant, perspective, curved baseline, elastic warp.
+"""Geometry of the ink before it is placed: stroke weight, slant, perspective, curved baseline, elastic warp
+(and the line's rotation, which is typesetting).
 
 Every warp works on the text's own ink mask and grows it so no ink is lost; the painter fits and places
 the warped mask, so ink never leaves the canvas and the label stays exact.
@@ -11,40 +12,10 @@ import math
 import cv2
 import numpy as np
 
-from textsynth.record import EffectParams
+from textsynth.draws import as_f32
+from textsynth.effects.spec import EffectSpec, f32, plain_draw
 
 _KEEP_INK = 0.45  # thinning never removes more than this share of a text's ink
-
-
-def geometry_growth(fx: EffectParams) -> tuple[float, float, int]:
-    """How the warps grow a text box of height h and width w: (extra width per pixel of h, height factor,
-    fixed padding in pixels). Used to predict the largest font size that still fits."""
-    pad = 0
-    if fx.ink_weight:
-        pad += 2 + max(0, math.ceil(fx.ink_weight))
-    if fx.elastic:
-        pad += math.ceil(fx.elastic) + 1
-    return abs(fx.shear), 1.0 + 2.0 * fx.curve, pad
-
-
-def warp_ink(mask: np.ndarray, fx: EffectParams, angle: float = 0.0) -> np.ndarray:
-    """The ink mask with the sample's stroke weight, slant, perspective, curve and elastic warp applied.
-    `angle` (degrees) turns it as part of the slant and perspective warp: only for a sample that has one
-    and neither a curve nor an elastic warp (see `folds_rotation`)."""
-    if fx.ink_weight:
-        mask = stroke_weight(mask, fx.ink_weight)
-    if fx.shear or fx.perspective:
-        mask = slant_and_perspective(mask, fx.shear, fx.perspective, angle)
-    if fx.curve:
-        mask = curve_baseline(mask, fx.curve, fx.curve_period, fx.curve_phase)
-    if fx.elastic:
-        mask = elastic_warp(mask, fx.elastic, fx.effect_seed)
-    return mask
-
-
-def folds_rotation(fx: EffectParams) -> bool:
-    """Whether the line's rotation can join its slant and perspective warp (nothing is warped after it)."""
-    return bool(fx.shear or fx.perspective) and not (fx.curve or fx.elastic)
 
 
 _CROSS = np.ones((3, 3), np.uint8)
@@ -113,3 +84,49 @@ def elastic_warp(mask: np.ndarray, amount: float, seed: int) -> np.ndarray:
     map_x = np.arange(w, dtype=np.float32)[None, :] + dx - np.float32(pad)
     map_y = np.arange(h, dtype=np.float32)[:, None] + dy - np.float32(pad)
     return cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def rotate_mask(mask: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate an ink mask counter-clockwise about its centre, growing it so no ink is lost (bilinear)."""
+    if angle == 0.0:
+        return mask
+    h, w = mask.shape
+    a = math.radians(angle)
+    cos, sin = abs(math.cos(a)), abs(math.sin(a))
+    out_w, out_h = math.ceil(w * cos + h * sin) + 2, math.ceil(w * sin + h * cos) + 2  # +2: bilinear edges
+    matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, 1.0)
+    matrix[0, 2] += (out_w - w) / 2
+    matrix[1, 2] += (out_h - h) / 2
+    return cv2.warpAffine(mask, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=0)
+
+
+EFFECTS = (
+    EffectSpec(
+        "ink_weight", 1, {"ink_weight": f32()}, plain_draw("ink_weight"), "ink",
+        lambda mask, p, angle: stroke_weight(mask, p.ink_weight), step=10, p=0.25, amount=(-0.6, 1.0),
+        bounds=(-1.0, 1.5), doc="pixels of erosion (<0) or dilation (>0)", changes_ink=True,
+        growth=lambda p: (0.0, 1.0, 2 + max(0, math.ceil(p.ink_weight)))),
+    EffectSpec(
+        "shear", 2, {"shear": f32()}, plain_draw("shear"), "ink",
+        lambda mask, p, angle: slant_and_perspective(mask, p.shear, p.perspective, angle), step=20, p=0.2,
+        amount=(-0.3, 0.3), bounds=(-0.6, 0.6), doc="slant: horizontal pixels per pixel of height; its warp "
+        "also draws `perspective`", trigger=("shear", "perspective"), changes_ink=True, turns=True,
+        growth=lambda p: (abs(p.shear), 1.0, 0)),
+    EffectSpec(
+        "perspective", 3, {"perspective": f32()}, plain_draw("perspective"), "ink", None, step=20, p=0.1,
+        amount=(-0.12, 0.12), bounds=(-0.3, 0.3), doc="share by which one end of the line shrinks (drawn by "
+        "`shear`'s warp)", changes_ink=True),
+    EffectSpec(
+        "curve", 4, {"curve": f32(), "curve_period": f32(), "curve_phase": f32()},
+        lambda e, u, c: {**plain_draw("curve")(e, u, c), "curve_period": as_f32((0.4 + 1.1 * u[2]) * c.width),
+                         "curve_phase": as_f32(2 * math.pi * u[3])}, "ink",
+        lambda mask, p, angle: curve_baseline(mask, p.curve, p.curve_period, p.curve_phase), step=30, p=0.1,
+        amount=(0.02, 0.1), bounds=(0.0, 0.25), doc="baseline wave amplitude, share of the text height",
+        changes_ink=True, growth=lambda p: (0.0, 1.0 + 2.0 * p.curve, 0)),
+    EffectSpec(
+        "elastic", 5, {"elastic": f32()}, plain_draw("elastic"), "ink",
+        lambda mask, p, angle: elastic_warp(mask, p.elastic, p.effect_seed), step=40, p=0.05, amount=(0.5, 1.5),
+        bounds=(0.0, 3.0), doc="pixels of warp", changes_ink=True,
+        growth=lambda p: (0.0, 1.0, math.ceil(p.elastic) + 1)),
+)

@@ -3,22 +3,23 @@ global contrast and gamma."""
 
 from __future__ import annotations
 
+import math
+
+import cv2
 import numpy as np
 
-from textsynth.effects.background import Coordinates
-from textsynth.record import SampleParams
+from textsynth.effects.spec import EffectSpec, detail_draw, f32, flag, plain_draw
 
 
-def ink_levels(p: SampleParams, width: int) -> np.ndarray | np.float32:
-    """The ink's gray level: a constant, or a (1, width) row drifting along the line."""
-    if not p.ink_variation:
-        return np.float32(p.foreground)
+def _ink_variation(frame) -> None:
+    """The ink's gray level drifts along the line: a (1, width) row."""
+    p, width = frame.p, frame.width
     x = np.arange(width, dtype=np.float32) / np.float32(width)
     drift = np.float32(p.ink_variation / 2) * (1 + np.sin(np.float32(2 * np.pi * 1.3) * x + np.float32(p.ink_phase)))
-    return (np.float32(p.foreground) + drift)[None, :]
+    frame.ink = (np.float32(p.foreground) + drift)[None, :]
 
 
-def fading(p: SampleParams, width: int) -> np.ndarray:
+def fading(p, width: int) -> np.ndarray:
     """A (1, width) share of the ink kept: a few soft patches lose up to `p.faded` of it."""
     rng = np.random.default_rng([p.effect_seed, 0x66616465])
     x = np.arange(width, dtype=np.float32)
@@ -29,21 +30,33 @@ def fading(p: SampleParams, width: int) -> np.ndarray:
     return (1 - np.float32(p.faded) * loss)[None, :]
 
 
-def apply_light(image: np.ndarray, p: SampleParams, coords: Coordinates) -> None:
-    """Darken `image` (float32, in place) by an illumination falloff and a shadow across part of the line."""
-    if p.light:  # 1 - light/2 x (ramp + 1), the ramp -1 .. 1 along the width: one canvas-sized pass, then *=
-        along, across = coords.ramp_parts(p.light_angle, -p.light / 2)
-        image *= (along + np.float32(1 - p.light / 2)) + across
-    if p.shadow:
-        edge = coords.x + coords.y * np.float32(0.3) - np.float32(2 * p.shadow_x - 1)
-        cover = np.clip(edge * np.float32(12) + np.float32(0.5), 0, 1)  # a soft edge a few pixels wide
-        image *= 1 - np.float32(p.shadow) * cover
+def _faded(frame) -> None:
+    frame.coverage *= fading(frame.p, frame.width)
+
+
+def _invert(frame) -> None:
+    frame.image = np.float32(255) - frame.image
+
+
+def _light(frame) -> None:
+    """Darken by an illumination falloff: 1 - light/2 x (ramp + 1), the ramp -1 .. 1 along the width (one
+    canvas-sized pass, then *=)."""
+    p = frame.p
+    along, across = frame.env.coords.ramp_parts(p.light_angle, -p.light / 2)
+    frame.image *= (along + np.float32(1 - p.light / 2)) + across
+
+
+def _shadow(frame) -> None:
+    p, coords = frame.p, frame.env.coords
+    edge = coords.x + coords.y * np.float32(0.3) - np.float32(2 * p.shadow_x - 1)
+    cover = np.clip(edge * np.float32(12) + np.float32(0.5), 0, 1)  # a soft edge a few pixels wide
+    frame.image *= 1 - np.float32(p.shadow) * cover
 
 
 _LEVELS = np.arange(256, dtype=np.float64) / 255
 
 
-def tone_table(p: SampleParams) -> np.ndarray | None:
+def tone_table(p) -> np.ndarray | None:
     """A 256-entry lookup table for the sample's contrast and gamma, or None when both are neutral."""
     if p.contrast == 1.0 and p.gamma == 1.0:
         return None
@@ -52,3 +65,36 @@ def tone_table(p: SampleParams) -> np.ndarray | None:
     table += 127.5 * (1 - p.contrast)
     np.rint(table, out=table)
     return np.clip(table, 0, 255).astype(np.uint8)
+
+
+def _tone(frame) -> None:  # contrast and gamma in one table: one rounding
+    frame.image = cv2.LUT(frame.image, tone_table(frame.p))
+
+
+EFFECTS = (
+    EffectSpec(
+        "inverted", 9, {"inverted": flag()}, lambda e, u, c: {"inverted": True}, "canvas", _invert, step=10,
+        p=0.08, doc="light ink on dark paper"),
+    EffectSpec(
+        "ink_variation", 10, {"ink_variation": f32(), "ink_phase": f32()},
+        detail_draw("ink_variation", "ink_phase", 0.0, 2 * math.pi), "ink_level", _ink_variation, step=20,
+        p=0.15, amount=(5.0, 40.0), bounds=(0.0, 80.0), doc="gray levels the ink drifts along the line"),
+    EffectSpec(
+        "faded", 11, {"faded": f32()}, plain_draw("faded"), "coverage", _faded, step=40, p=0.08,
+        amount=(0.2, 0.6), bounds=(0.0, 0.9), doc="share of contrast lost in faded patches"),
+    EffectSpec(
+        "light", 15, {"light": f32(), "light_angle": f32()}, detail_draw("light", "light_angle", -180.0, 180.0),
+        "canvas", _light, step=20, p=0.25, amount=(0.05, 0.45), bounds=(0.0, 0.8),
+        doc="brightness lost across the line"),
+    EffectSpec(
+        "shadow", 16, {"shadow": f32(), "shadow_x": f32()}, detail_draw("shadow", "shadow_x", 0.15, 0.85),
+        "canvas", _shadow, step=30, p=0.08, amount=(0.1, 0.45), bounds=(0.0, 0.8),
+        doc="brightness lost under a shadow (`shadow_x`: where its edge crosses the line, share of the width)"),
+    EffectSpec(
+        "contrast", 17, {"contrast": f32(1.0)}, plain_draw("contrast"), "pixels", _tone, step=10, p=0.25,
+        amount=(0.7, 1.3), bounds=(0.2, 2.0), doc="contrast factor around mid-gray; its table also draws `gamma`",
+        trigger=("contrast", "gamma")),
+    EffectSpec(
+        "gamma", 18, {"gamma": f32(1.0)}, plain_draw("gamma"), "pixels", None, step=10, p=0.2, amount=(0.6, 1.6),
+        bounds=(0.3, 3.0), doc="gamma of the levels (drawn by `contrast`'s table)"),
+)

@@ -7,27 +7,9 @@ import math
 import cv2
 import numpy as np
 
-from textsynth.record import SampleParams
+from textsynth.effects.spec import EffectSpec, detail_draw, f32, plain_draw, whole, whole_amount
 
 cv2.setNumThreads(1)  # render workers are the parallelism; OpenCV's own threads would only oversubscribe
-
-
-def apply_blurs(image: np.ndarray, p: SampleParams) -> np.ndarray:
-    """Defocus and motion blur of a float32 (H, W) image."""
-    if p.defocus:
-        image = cv2.GaussianBlur(image, (0, 0), float(p.defocus), borderType=cv2.BORDER_REPLICATE)
-    if p.motion:
-        image = motion_blur(image, p.motion, p.motion_angle)
-    return image
-
-
-def apply_resolution(image: np.ndarray, p: SampleParams) -> np.ndarray:
-    """uint8 (H, W) in and out: down-then-up scaling, then a JPEG round trip."""
-    if p.downscale != 1.0:
-        image = lose_resolution(image, p.downscale)
-    if p.jpeg_quality:
-        image = jpeg_round_trip(image, p.jpeg_quality)
-    return image
 
 
 def lose_resolution(image: np.ndarray, scale: float) -> np.ndarray:
@@ -61,3 +43,36 @@ def motion_blur(image: np.ndarray, length: float, angle: float) -> np.ndarray:
         kernel[c + round(t * math.sin(a)), c + round(t * math.cos(a))] += 1
     kernel /= kernel.sum()
     return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+
+
+def _defocus(frame) -> None:
+    frame.image = cv2.GaussianBlur(frame.image, (0, 0), float(frame.p.defocus), borderType=cv2.BORDER_REPLICATE)
+
+
+def _motion(frame) -> None:
+    frame.image = motion_blur(frame.image, frame.p.motion, frame.p.motion_angle)
+
+
+def _downscale(frame) -> None:
+    frame.image = lose_resolution(frame.image, frame.p.downscale)
+
+
+def _jpeg(frame) -> None:
+    frame.image = jpeg_round_trip(frame.image, frame.p.jpeg_quality)
+
+
+EFFECTS = (
+    EffectSpec(
+        "defocus", 19, {"defocus": f32()}, plain_draw("defocus"), "canvas", _defocus, step=50, p=0.35,
+        amount=(0.3, 1.4), bounds=(0.0, 3.0), doc="Gaussian sigma of the whole image, pixels"),
+    EffectSpec(
+        "motion", 20, {"motion": f32(), "motion_angle": f32()}, detail_draw("motion", "motion_angle", -30.0, 30.0),
+        "canvas", _motion, step=60, p=0.1, amount=(2.0, 6.0), bounds=(1.0, 12.0), doc="motion-blur length, pixels"),
+    EffectSpec(
+        "downscale", 21, {"downscale": f32(1.0)}, plain_draw("downscale"), "pixels", _downscale, step=20,
+        p=0.25, amount=(0.35, 0.9), bounds=(0.2, 1.0), doc="resolution kept before scaling back up"),
+    EffectSpec(
+        "jpeg", 22, {"jpeg_quality": whole("uint8")}, lambda e, u, c: {"jpeg_quality": whole_amount(e, u)},
+        "pixels", _jpeg, step=30, p=0.2, amount=(25.0, 90.0), bounds=(5.0, 100.0),
+        doc="JPEG quality (`jpeg_quality` 0: not re-encoded)"),
+)

@@ -1,107 +1,56 @@
-"""Drawing one sample's effect parameters from its random stream: one block of uniforms, read in a fixed order."""
+"""Drawing one sample's effect record from its random stream: fixed blocks of uniforms, read in a fixed order."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from textsynth.augment import as_f32, between_f32, pick
-from textsynth.config import EFFECT_BOUNDS, Effect, EffectsConfig
-from textsynth.record import EffectParams
+from textsynth.draws import as_f32, pick
+from textsynth.effects.registry import CLASSIC, DEGRADATIONS
+from textsynth.effects.spec import Canvas
 
-NO_EFFECTS = EffectParams()
 UNIFORMS_PER_EFFECT = 5  # [on/off, amount, three for the effect's details]
-
-
-@dataclass(frozen=True)
-class Canvas:
-    """What an effect's details are drawn against: the canvas, the paper bank, the background images."""
-
-    height: int
-    width: int
-    paper_shape: tuple[int, int]
-    backdrops: list[tuple[int, int]]
-
-
-def _amount(e: Effect, u: float) -> float:
-    return between_f32(e.amount, u)
-
-
-def _whole(e: Effect, u: float) -> int:
-    return int(round(_amount(e, u)))
-
-
-def _backdrop(e: Effect, u: list[float], c: Canvas) -> dict:
-    k = pick(u[2], len(c.backdrops))
-    rows, cols = c.backdrops[k]
-    return {"backdrop": k + 1, "backdrop_amount": _amount(e, u[1]),
-            "backdrop_row": pick(u[3], rows - c.height + 1), "backdrop_col": pick(u[4], cols - c.width + 1)}
-
-
-def _plain(name: str) -> Callable[[Effect, list[float], Canvas], dict]:
-    return lambda e, u, c: {name: _amount(e, u[1])}
-
-
-def _with_detail(name: str, detail: str, low: float, high: float) -> Callable[[Effect, list[float], Canvas], dict]:
-    return lambda e, u, c: {name: _amount(e, u[1]), detail: between_f32((low, high), u[2])}
-
-
-# How each effect turns its row of uniforms into record fields (u[0] decided that it is on).
-_DRAW: dict[str, Callable[[Effect, list[float], Canvas], dict]] = {
-    "backdrop": _backdrop,
-    "ink_weight": _plain("ink_weight"),
-    "shear": _plain("shear"),
-    "perspective": _plain("perspective"),
-    "curve": lambda e, u, c: {"curve": _amount(e, u[1]), "curve_period": as_f32((0.4 + 1.1 * u[2]) * c.width),
-                              "curve_phase": as_f32(2 * math.pi * u[3])},
-    "elastic": _plain("elastic"),
-    "paper": lambda e, u, c: {"paper": _amount(e, u[1]), "paper_row": pick(u[2], c.paper_shape[0] - c.height + 1),
-                              "paper_col": pick(u[3], c.paper_shape[1] - c.width + 1)},
-    "gradient": _with_detail("gradient", "gradient_angle", -180.0, 180.0),
-    "rules": lambda e, u, c: _rules(_whole(e, u[1]), u),
-    "inverted": lambda e, u, c: {"inverted": True},
-    "ink_variation": _with_detail("ink_variation", "ink_phase", 0.0, 2 * math.pi),
-    "faded": _plain("faded"),
-    "neighbours": lambda e, u, c: {"neighbours": 1 + pick(u[1], 3)},  # above, below or both
-    "strike": lambda e, u, c: {"strike": 1 + pick(u[1], 2)},
-    "specks": lambda e, u, c: {"specks": _whole(e, u[1])},
-    "light": _with_detail("light", "light_angle", -180.0, 180.0),
-    "shadow": _with_detail("shadow", "shadow_x", 0.15, 0.85),
-    "contrast": _plain("contrast"),
-    "gamma": _plain("gamma"),
-    "defocus": _plain("defocus"),
-    "motion": _with_detail("motion", "motion_angle", -30.0, 30.0),
-    "downscale": _plain("downscale"),
-    "jpeg": lambda e, u, c: {"jpeg_quality": _whole(e, u[1])},
-}
-assert _DRAW.keys() == EFFECT_BOUNDS.keys()
-
-
-def _rules(spacing: int, u: list[float]) -> dict:
-    return {"rules": 2 if u[2] < 0.3 else 1, "rules_spacing": spacing, "rules_offset": pick(u[3], spacing)}
+# The augment block: the line's rotation (typesetting) first, then each classic effect's places.
+AUGMENT_UNIFORMS = 1 + sum(s.uniforms for s in CLASSIC)
 
 
 class EffectSampler:
     """Draws records for one config and canvas; which effects can happen is worked out once, not per sample.
 
-    One draw of `UNIFORMS_PER_EFFECT` uniforms per effect of non-zero probability (in `EFFECT_BOUNDS` order;
-    `backdrop` only with images), plus one for the effect seed: what one effect gets never shifts another's
+    Two blocks, each one call into the generator. The augment block (drawn first, before the typesetting's):
+    the rotation, then every classic effect's `uniforms` places, always drawn. The effects block (after the
+    typesetting's): `UNIFORMS_PER_EFFECT` uniforms per degradation of non-zero probability (in draw order;
+    `backdrop` only with images), plus one for the effect seed. What one effect gets never shifts another's
     numbers. This layout is part of the format: the same seed gives the same records.
     """
 
-    def __init__(self, cfg: EffectsConfig, paper_shape: tuple[int, int], canvas: tuple[int, int],
-                 backdrops: list[tuple[int, int]]):
-        self.canvas = Canvas(canvas[0], canvas[1], paper_shape, backdrops)
-        self.effects = [(getattr(cfg, n).p, getattr(cfg, n), _DRAW[n]) for n in EFFECT_BOUNDS
-                        if cfg.enabled and getattr(cfg, n).p > 0 and (backdrops or n != "backdrop")]
+    def __init__(self, augment: Any, effects: Any, canvas: Canvas):
+        self.canvas = canvas
+        self.augment = augment
+        self.max_angle = augment.max_angle
+        self.classic, k = [], 1
+        for spec in CLASSIC:
+            self.classic.append((spec.draw, k, k + spec.uniforms))
+            k += spec.uniforms
+        self.effects = [(getattr(effects, s.name).p, getattr(effects, s.name), s.draw) for s in DEGRADATIONS
+                        if effects.enabled and getattr(effects, s.name).p > 0
+                        and (canvas.backdrops or s.name != "backdrop")]
         self.count = len(self.effects) * UNIFORMS_PER_EFFECT + 1
 
-    def draw(self, rng: np.random.Generator) -> EffectParams:
+    def draw_augment(self, rng: np.random.Generator) -> tuple[float, dict[str, Any]]:
+        """The line's rotation in degrees and every classic effect's fields."""
+        u = rng.random(AUGMENT_UNIFORMS).tolist()
+        angle = as_f32(self.max_angle * (2 * u[0] - 1)) if self.max_angle > 0 else 0.0
+        values: dict[str, Any] = {}
+        for draw, start, stop in self.classic:
+            values.update(draw(self.augment, u[start:stop], self.canvas))
+        return angle, values
+
+    def draw_effects(self, rng: np.random.Generator) -> dict[str, Any]:
+        """The fields of the degradations this sample gets (and its effect seed); empty when none."""
         if not self.effects:
-            return NO_EFFECTS
+            return {}
         uniforms = rng.random(self.count).tolist()
         fx: dict = {}
         k = 0
@@ -109,14 +58,6 @@ class EffectSampler:
             if uniforms[k] < p:
                 fx.update(draw(e, uniforms[k:k + UNIFORMS_PER_EFFECT], self.canvas))
             k += UNIFORMS_PER_EFFECT
-        if not fx:
-            return NO_EFFECTS
-        fx["effect_seed"] = 1 + pick(uniforms[-1], 2**32 - 1)
-        return EffectParams.switched_on(fx)
-
-
-def sample_effects(rng: np.random.Generator, cfg: EffectsConfig, paper_shape: tuple[int, int],
-                   canvas: tuple[int, int], backdrops: list[tuple[int, int]]) -> EffectParams:
-    """Every effect's parameters for one sample; `paper_shape` is the paper bank's, `canvas` is (height, width),
-    `backdrops` the shapes of the --backgrounds images (see `EffectSampler`, which a render keeps)."""
-    return EffectSampler(cfg, paper_shape, canvas, backdrops).draw(rng)
+        if fx:
+            fx["effect_seed"] = 1 + pick(uniforms[-1], 2**32 - 1)
+        return fx

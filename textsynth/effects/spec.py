@@ -1,0 +1,133 @@
+"""What an effect declares, in one place: its settings, its record columns and their "off" values, its draw,
+its stage in the fixed pixel order and its apply (`registry` collects the declarations)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from textsynth.draws import between_f32
+
+# The fixed pixel order. Each stage's apply takes and returns what that stage works on:
+#   "ink"       apply(mask, record, angle) -> mask: the text's uint8 ink mask before it is placed
+#               (`angle`: the line's rotation, given only to an effect with `turns=True` that comes last)
+#   "paper"     apply(frame): sets or changes frame.image, the paper (float32, or uint8 on the integer canvas)
+#   "ink_level" apply(frame): sets or changes frame.ink, the ink's gray level (a scalar or a (1, width) row)
+#   "coverage"  apply(frame): changes frame.coverage, the ink coverage of the whole canvas (float32, 0..1)
+#   (the ink is composited onto the paper here)
+#   "canvas"    apply(frame): changes frame.image (float32, or uint8 on the integer canvas)
+#   (rounded to uint8 here)
+#   "pixels"    apply(frame): changes frame.image, uint8
+#   "orientation" apply(frame): changes frame.image's first record.width columns, uint8
+STAGES = ("ink", "paper", "ink_level", "coverage", "canvas", "pixels", "orientation")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A record field stored as `params/<name>`: its dtype, its value when the effect is off, its Python type.
+    `later`: a column that format 1's first datasets lack (a shard without it reads as `off`)."""
+
+    dtype: str
+    off: float | int | bool
+    kind: type = float
+    later: bool = True
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+
+def f32(off: float = 0.0, later: bool = True) -> Column:
+    return Column("float32", off, float, later)
+
+
+def whole(dtype: str, off: int = 0, later: bool = True) -> Column:
+    return Column(dtype, off, int, later)
+
+
+def flag(later: bool = True) -> Column:
+    return Column("uint8", False, bool, later)
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """What an effect's details are drawn against: the canvas, the texture banks, the background images."""
+
+    height: int
+    width: int
+    paper_shape: tuple[int, int]
+    noise_shape: tuple[int, int]
+    backdrops: list[tuple[int, int]]
+
+
+# (its settings, its block of uniforms, the canvas) -> the record fields it sets
+Draw = Callable[[Any, list[float], Canvas], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """One effect.
+
+    A degradation effect (`classic=False`) is an `[effects.<name>]` table (probability `p`, `amount` range
+    within `bounds`); it gets `UNIFORMS_PER_EFFECT` uniforms of the effects block, the first decides whether
+    it is on, and `draw(Effect, uniforms, canvas)` gives the fields it sets. A classic effect (`classic=True`:
+    the seed's blur, flips, gray levels and noise) reads its `[augment]` setting, owns `uniforms` places of the
+    augment block and is drawn for every sample: `draw(AugmentConfig, its uniforms, canvas)`.
+
+    `draw_order` places the effect in its block: it fixes every effect's random numbers, so a new effect takes
+    a number after every existing one. `trigger`: the fields whose non-off value makes `apply` run (default:
+    the first field); `apply` None: another effect's apply draws it (named in `doc`). `changes_ink`: its
+    fields change the ink mask (so they key the painter's mask cache); `growth(record)` -> (extra width per
+    pixel of height, height factor, pixels of padding) predicts how much it grows the mask.
+    """
+
+    name: str
+    draw_order: int
+    fields: dict[str, Column]
+    draw: Draw
+    stage: str
+    apply: Callable | None
+    step: int = 0  # the place within the stage (lower first)
+    p: float = 0.0
+    amount: tuple[float, float] = (0.0, 0.0)
+    bounds: tuple[float, float] = (0.0, 0.0)
+    doc: str = ""
+    classic: bool = False
+    uniforms: int = 1  # classic effects only
+    always: bool = False  # apply for every sample (a level that has no "off")
+    trigger: tuple[str, ...] = ()
+    changes_ink: bool = False
+    turns: bool = False
+    growth: Callable[[Any], tuple[float, float, int]] | None = None
+    on_field: str = field(default="", compare=False)  # the field that says a sample got it (default: first)
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"effect {self.name}: stage {self.stage!r} is not one of {STAGES}")
+        if not self.fields:
+            raise ValueError(f"effect {self.name} declares no record field")
+        first = next(iter(self.fields))
+        object.__setattr__(self, "trigger", self.trigger or (first,))
+        object.__setattr__(self, "on_field", self.on_field or first)
+
+
+def amount(e: Any, u: list[float]) -> float:
+    """The effect's amount, float32-exact, from the second uniform of its block (the first said "on")."""
+    return between_f32(e.amount, u[1])
+
+
+def whole_amount(e: Any, u: list[float]) -> int:
+    return int(round(amount(e, u)))
+
+
+def plain_draw(name: str) -> Draw:
+    """A draw that sets one field, the amount."""
+    return lambda e, u, c: {name: amount(e, u)}
+
+
+def detail_draw(name: str, detail: str, low: float, high: float) -> Draw:
+    """A draw that sets the amount and one detail drawn in [low, high] from the third uniform."""
+    return lambda e, u, c: {name: amount(e, u), detail: between_f32((low, high), u[2])}

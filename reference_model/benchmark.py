@@ -119,14 +119,14 @@ def environment() -> dict:
             "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
 
 
-def run_benchmark(data: str | Path, preset: str = "small", batch_size: int = 64, train_steps: int = 30,
+def run_benchmark(data: str | Path, arch: str = "small", batch_size: int = 64, train_steps: int = 30,
                   model: str | Path | None = None, test: str | Path | None = None, baseline: bool = True) -> dict:
     """Speed figures on `data` (and accuracy of the run `model` on `test` when both are given), as a dict."""
     ds = open_dataset(data)
     num_classes = len(ds.charset) + 1
-    result: dict = {"environment": environment(), "preset": preset, "data": str(data),
+    result: dict = {"environment": environment(), "arch": arch, "data": str(data),
                     "image_size": [ds.height, ds.width], "batch_size": batch_size}
-    net = build_model(preset, ds.width, ds.height, num_classes)
+    net = build_model(arch, ds.width, ds.height, num_classes)
     result["parameters"] = net.count_params()
     result["time_steps"] = int(net.output.shape[1])
 
@@ -148,7 +148,7 @@ def run_benchmark(data: str | Path, preset: str = "small", batch_size: int = 64,
         t = time.perf_counter()
         n = sum(int(next(base_it)["images"].shape[0]) for _ in range(50))
         result["baseline_data_only_samples_per_s"] = n / (time.perf_counter() - t)
-        base_model = build_model(preset, ds.width, ds.height, num_classes)
+        base_model = build_model(arch, ds.width, ds.height, num_classes)
         base_step = _train_step(base_model, lambda labels, lengths, logits: keras_ctc_loss(labels, lengths, logits))
         result["baseline"] = _time_training(base_step, keras_io_baseline_batches(ds, batch_size), train_steps)
         result["baseline"]["pipeline"] = "keras.io style: per-sample Python generator + keras.ops.ctc_loss (dense)"
@@ -168,7 +168,7 @@ def run_benchmark(data: str | Path, preset: str = "small", batch_size: int = 64,
 def to_markdown(r: dict) -> str:
     env = r["environment"]
     device = ", ".join(env["gpu_names"]) or f"CPU only ({env['cpu_count']} cores)"
-    lines = [f"# reference_model benchmark: preset `{r['preset']}`", "",
+    lines = [f"# reference_model benchmark: architecture `{r['arch']}`", "",
              f"- device: {device}; TensorFlow {env['tensorflow']}, Keras {env['keras']}, Python {env['python']}",
              f"- data: `{r['data']}`, images {r['image_size'][1]}x{r['image_size'][0]}, batch {r['batch_size']}",
              f"- parameters: {r['parameters']:,}; time steps: {r['time_steps']}", "",

@@ -88,7 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from reference_model.benchmark import run_benchmark, to_markdown
 
-    result = run_benchmark(args.data, preset=args.preset, batch_size=args.batch_size, train_steps=args.train_steps,
+    result = run_benchmark(args.data, arch=args.arch, batch_size=args.batch_size, train_steps=args.train_steps,
                            model=args.model, test=args.test, baseline=not args.no_baseline)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--val", help="separate validation dataset")
     val.add_argument("--val-fraction", type=float,
                      help=f"last share of --data kept for validation ({d['val_fraction']})")
-    p.add_argument("--preset", choices=tuple(PRESETS), help=f"network size ({d['preset']})")
+    p.add_argument("--arch", "--preset", dest="arch", choices=tuple(PRESETS),
+                   help=f"network architecture ({d['arch']}; --preset is its old name)")
     length = p.add_mutually_exclusive_group(required=True)
     length.add_argument("--epochs", type=int)
     length.add_argument("--steps", type=int, help="total optimizer steps")
@@ -174,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("benchmark", help="speed (and accuracy) figures into benchmark.json and benchmark.md")
     p.add_argument("--data", required=True, help="dataset to time data loading and training on")
-    p.add_argument("--preset", default="small", choices=tuple(PRESETS))
+    p.add_argument("--arch", "--preset", dest="arch", default="small", choices=tuple(PRESETS),
+                   help="network architecture (--preset is its old name)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--train-steps", type=int, default=30, help="timed training steps (after warm-up)")
     p.add_argument("--model", help="trained run to report accuracy of (with --test)")

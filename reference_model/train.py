@@ -41,7 +41,7 @@ class TrainConfig:
     out: str
     val: str | None = None
     val_fraction: float = 0.02
-    preset: str = "small"
+    arch: str = "small"  # the network architecture (reference_model.model.PRESETS)
     epochs: int | None = None
     steps: int | None = None
     steps_per_epoch: int | None = None  # default: one pass over the training data
@@ -162,8 +162,9 @@ def _open_run(cfg: TrainConfig, info: dict) -> dict:
     state = {"epoch": 0, "steps": 0, "samples_seen": 0, "wall_seconds": 0.0}
     if (run / STATE_FILE).exists():
         old = json.loads((run / RUN_INFO).read_text())
-        for key in ("charset", "width", "height", "preset"):
-            if old[key] != info[key]:
+        old.setdefault("arch", old.get("preset"))  # older runs named the architecture "preset"
+        for key in ("charset", "width", "height", "arch"):
+            if old.get(key) != info[key]:
                 raise TextsynthError(f"{run} holds a run with another {key}; choose another --out")
         state = json.loads((run / STATE_FILE).read_text())
         _trim_logs(run, state)
@@ -191,7 +192,7 @@ def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, t
         log(f"resuming {run} after epoch {state['epoch']} ({state['samples_seen']:,} samples seen)")
     else:
         keras.utils.set_random_seed(cfg.seed)  # the same --seed gives the same initial weights
-        model = build_model(cfg.preset, train_ds.width, train_ds.height, num_classes)
+        model = build_model(cfg.arch, train_ds.width, train_ds.height, num_classes)
     if optimizer is None:
         optimizer = keras.optimizers.Adam(_learning_rate(cfg, total_steps), clipnorm=cfg.clipnorm)
         if cfg.mixed_precision:
@@ -304,7 +305,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                              f"(choose {' or '.join(LR_SCHEDULES)})")
     train_ds, val_ds = load_data(cfg)
     num_classes = len(train_ds.charset) + 1
-    steps_t = time_steps(cfg.preset, train_ds.width)
+    steps_t = time_steps(cfg.arch, train_ds.width)
     check_labels(train_ds, steps_t)
     check_labels(val_ds, steps_t)
     per_epoch = cfg.steps_per_epoch or max(1, len(train_ds) // cfg.batch_size)
@@ -312,7 +313,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         raise TextsynthError("give --epochs or --steps")
     epochs = cfg.epochs if cfg.epochs is not None else math.ceil(cfg.steps / per_epoch)
     info = {"charset": list(train_ds.charset.symbols), "width": train_ds.width, "height": train_ds.height,
-            "preset": cfg.preset, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg),
+            "arch": cfg.arch, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg),
             "data_config": train_ds.manifest.config}  # the render config the model learnt from
     state = _open_run(cfg, info)
 
@@ -327,7 +328,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height)
     started = time.perf_counter() - state["wall_seconds"]
     last: dict = {}
-    log(f"training {cfg.preset} ({model.count_params():,} parameters, {steps_t} time steps) on "
+    log(f"training {cfg.arch} ({model.count_params():,} parameters, {steps_t} time steps) on "
         f"{len(train_ds):,} samples, validating on {min(len(val_ds), cfg.val_samples):,}; "
         f"{per_epoch} steps of {cfg.batch_size} per epoch, {replicas} replica(s)")
     for epoch in range(state["epoch"] + 1, epochs + 1):

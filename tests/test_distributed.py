@@ -91,7 +91,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from reference_model.train import TrainConfig, train
 from reference_model.evaluate import evaluate
 lines = []
-result = train(TrainConfig(data=sys.argv[1], val=sys.argv[1], out=sys.argv[2], preset="tiny", steps=500,
+result = train(TrainConfig(data=sys.argv[1], val=sys.argv[1], out=sys.argv[2], arch="tiny", steps=500,
                            steps_per_epoch=125, batch_size=32, learning_rate=1e-2, val_samples=64,
                            strategy="mirrored"), log=lines.append)
 report = evaluate(sys.argv[2], sys.argv[1])

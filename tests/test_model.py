@@ -37,7 +37,7 @@ def trained_run(tiny_data, tmp_path_factory):
     from reference_model.train import TrainConfig, train
 
     run = tmp_path_factory.mktemp("runs") / "tiny"
-    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), preset="tiny", steps=752,
+    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), arch="tiny", steps=752,
                       steps_per_epoch=188, batch_size=64, learning_rate=3e-3, val_samples=64)
     result = train(cfg, log=lambda *_: None)
     return run, result
@@ -111,7 +111,7 @@ def test_training_refuses_data_whose_labels_cannot_fit(tiny_data, tmp_path):
     cfg.text.charset = "il.,'"
     render(cfg, out, progress=False)
     with pytest.raises(TextsynthError, match=r"sample \d+ \(['\"].+['\"]\) needs \d time steps .* the model has 4"):
-        train(TrainConfig(data=str(out), val=str(out), out=str(tmp_path / "run"), preset="tiny", epochs=1))
+        train(TrainConfig(data=str(out), val=str(out), out=str(tmp_path / "run"), arch="tiny", epochs=1))
 
 
 @pytest.mark.slow
@@ -157,7 +157,7 @@ def test_export_predicts_what_the_trained_model_predicts(trained_run, tiny_data,
 def test_killed_training_resumes_and_continues_the_epoch_count(tiny_data, tmp_path):
     run = tmp_path / "resume"
     cmd = [sys.executable, "-m", "reference_model", "train", "--data", str(tiny_data), "--val", str(tiny_data),
-           "--preset", "tiny", "--epochs", "4", "--steps-per-epoch", "40", "--batch-size", "16", "--out", str(run)]
+           "--arch", "tiny", "--epochs", "4", "--steps-per-epoch", "40", "--batch-size", "16", "--out", str(run)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not (run / "state.json").exists():
@@ -180,7 +180,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tiny_d
     from reference_model.train import NaNLoss, TrainConfig, train
 
     run = tmp_path / "nan"
-    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), preset="tiny", epochs=1,
+    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), arch="tiny", epochs=1,
                       steps_per_epoch=5, batch_size=32)
     train(cfg, log=lambda *_: None)
     good = (run / "checkpoint-0001.keras").read_bytes()
@@ -201,7 +201,7 @@ def test_cosine_schedule_decays_over_the_whole_run_and_is_kept_in_checkpoints(ti
     from reference_model.train import TrainConfig, train
 
     run = tmp_path / "cosine"
-    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), preset="tiny", epochs=2,
+    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(run), arch="tiny", epochs=2,
                       steps_per_epoch=5, batch_size=16, learning_rate=2e-3, lr_schedule="cosine", val_samples=16)
     train(cfg, log=lambda *_: None)
     rates = []
@@ -216,6 +216,6 @@ def test_cosine_schedule_decays_over_the_whole_run_and_is_kept_in_checkpoints(ti
 def test_unknown_schedule_is_one_line(tiny_data, tmp_path):
     from reference_model.train import TrainConfig, train
 
-    cfg = TrainConfig(data=str(tiny_data), out=str(tmp_path / "r"), preset="tiny", epochs=1, lr_schedule="step")
+    cfg = TrainConfig(data=str(tiny_data), out=str(tmp_path / "r"), arch="tiny", epochs=1, lr_schedule="step")
     with pytest.raises(TextsynthError, match="--lr-schedule: unknown schedule 'step'"):
         train(cfg, log=lambda *_: None)

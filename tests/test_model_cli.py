@@ -20,11 +20,11 @@ def _train_action(name):
 def test_every_train_setting_is_a_flag_and_presets_come_from_the_model():
     for field in dataclasses.fields(TrainConfig):
         _train_action(field.name)
-    assert tuple(_train_action("preset").choices) == tuple(PRESETS)
+    assert tuple(_train_action("arch").choices) == tuple(PRESETS)
 
 
 def test_omitted_flags_keep_train_config_defaults(monkeypatch):
     seen = []
     monkeypatch.setattr(training, "train", lambda cfg: seen.append(cfg) or {})
-    assert main(["train", "--data", "d", "--out", "o", "--steps", "7", "--preset", "tiny", "--mixed-precision"]) == 0
-    assert seen == [TrainConfig(data="d", out="o", steps=7, preset="tiny", mixed_precision=True)]
+    assert main(["train", "--data", "d", "--out", "o", "--steps", "7", "--arch", "tiny", "--mixed-precision"]) == 0
+    assert seen == [TrainConfig(data="d", out="o", steps=7, arch="tiny", mixed_precision=True)]

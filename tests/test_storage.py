@@ -160,3 +160,13 @@ def test_format_doc_states_the_codes_column_bound():
     doc = (REPO / "FORMAT.md").read_text()
     assert f"`8 * max_len + {column_bytes_per_sample(0)}` bytes a sample" in doc
     assert param_bytes_per_sample() + 4 == column_bytes_per_sample(0)
+
+
+def test_the_cards_plain_h5py_code_reads_a_residual_datasets_exact_pixels(pair, monkeypatch):
+    import re
+
+    card = (pair["residual"] / "README.md").read_text()
+    monkeypatch.chdir(pair["residual"])
+    namespace: dict = {}
+    exec("\n".join(re.findall(r"```python\n(.*?)```", card, re.S)), namespace)  # noqa: S102
+    assert np.array_equal(namespace["images"], _images(pair["none"])[:len(namespace["images"])])

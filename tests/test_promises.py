@@ -27,7 +27,7 @@ from PIL import Image
 import textsynth.export
 from textsynth import TextsynthError
 from textsynth.charset import Charset
-from textsynth.config import column_bytes_per_sample, max_shard_size
+from textsynth.format import column_bytes_per_sample, max_shard_size
 from textsynth.effects.background import Backdrops
 from textsynth.export import export_folder, partial_path
 from textsynth.fileio import file_sha256

@@ -12,6 +12,7 @@ import PIL
 
 from textsynth.effects.registry import EFFECT_FIELDS, OFF
 from textsynth.fileio import atomic_write_text
+from textsynth.format import RESIDUAL_FORMAT_VERSION
 from textsynth.manifest import Manifest
 
 
@@ -91,9 +92,28 @@ with h5py.File(manifest["shards"][0]["file"], "r") as f:
     texts = f["text"].asstr()[:256]
 print("".join(charset[i] for i in labels[0][: lengths[0]]), texts[0])
 ```
-Or with textsynth: `ds = textsynth.open_dataset(".")`. The format is described in textsynth's `FORMAT.md`
+{{residual}}Or with textsynth: `ds = textsynth.open_dataset(".")`. The format is described in textsynth's `FORMAT.md`
 (version {m.format_version}).
 """
     path = out / "README.md"
+    text = text.replace("{residual}", _RESIDUAL_NOTE if m.format_version == RESIDUAL_FORMAT_VERSION else "")
     atomic_write_text(path, text)
     return path
+
+
+# Version 2 shards store images less their speckle: the few lines of numpy that add it back (FORMAT.md).
+_RESIDUAL_NOTE = """This dataset stores each image less its speckle noise (`--compression residual`); add it back:
+```python
+import numpy as np
+from textsynth.speckle import painter_speckle   # or the bank recipe in FORMAT.md
+h, w = manifest["height"], manifest["width"]
+bank = painter_speckle(w, h, manifest["seed"]).bank
+with h5py.File(manifest["shards"][0]["file"], "r") as f:
+    for k in range(len(images)):
+        mode, level = f["speckle_mode"][k], np.float32(f["params/noise_level"][k])
+        r, c = f["params/noise_row"][k], f["params/noise_col"][k]
+        if mode:
+            n = bank[r:r + h, c:c + w] * level
+            images[k] += (np.floor(n) if mode == 1 else np.rint(n)).astype(np.int16).astype(np.uint8)
+```
+"""

@@ -10,32 +10,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tomli_w
 
 from textsynth.effects.registry import DEGRADATIONS, EFFECT_BOUNDS
 from textsynth.errors import TextsynthError
+from textsynth.format import (
+    MAX_HEIGHT,
+    MAX_LABEL_LEN,
+    MAX_SAMPLES,
+    MAX_SHARD_COLUMN_BYTES,
+    MAX_SHARDS,
+    MAX_WIDTH,
+    STORAGES,
+    max_shard_size,
+)
 from textsynth.presets import PRESETS, preset_names
-from textsynth.record import PARAM_DTYPES
 
-# Upper bounds of a render, and so of any dataset a reader accepts (FORMAT.md lists them).
-MAX_SAMPLES = 10**9
-MAX_SHARDS = 100_000
-MAX_WIDTH, MAX_HEIGHT = 8192, 1024
-MAX_LABEL_LEN = 1000
 MAX_WORKERS = 1024
-# The small columns of one shard (labels, label_length, text, params) are read whole: bound their size.
-MAX_SHARD_COLUMN_BYTES = 512 * 2**20
-
-
-def column_bytes_per_sample(max_len: int) -> int:
-    """Upper bound of one sample's small columns: labels, label_length, text (<= 4 bytes a symbol), params."""
-    return 8 * max_len + 4 + sum(np.dtype(d).itemsize for d in PARAM_DTYPES.values())
-
-
-def max_shard_size(max_len: int) -> int:
-    """The most samples a shard may hold with this label width (its small columns stay under the bound)."""
-    return MAX_SHARD_COLUMN_BYTES // column_bytes_per_sample(max_len)
 
 
 @dataclass
@@ -114,7 +105,7 @@ EffectsConfig = dataclasses.make_dataclass("EffectsConfig", [
 @dataclass
 class OutputConfig:
     shard_size: int = 10_000
-    compression: str = "none"  # none | gzip
+    compression: str = "none"  # none | gzip | residual (gzip of the pixels less their regenerable speckle)
     workers: str = "auto"  # auto | a positive count; does not change the data
     backend: str = "loky"  # loky | dask; does not change the data
 
@@ -210,7 +201,8 @@ class RenderConfig:
              f"of one shard stay under {MAX_SHARD_COLUMN_BYTES >> 20} MiB), got {o.shard_size}"),
             (lambda: -(-self.n // o.shard_size) <= MAX_SHARDS,
              f"n / shard-size must make at most {MAX_SHARDS:,} shards; raise --shard-size"),
-            (lambda: o.compression in ("none", "gzip"), f"compression must be none or gzip, got {o.compression!r}"),
+            (lambda: o.compression in STORAGES,
+             f"compression must be one of {', '.join(STORAGES)}, got {o.compression!r}"),
             (lambda: o.workers == "auto" or (o.workers.isascii() and o.workers.isdigit()
                                              and 1 <= int(o.workers) <= MAX_WORKERS),
              f"workers must be auto or a whole number in 1..{MAX_WORKERS}, got {o.workers!r}"),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import dataclasses
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,14 +13,24 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
-from textsynth.errors import DatasetError, TextsynthError
+from textsynth.errors import TextsynthError
+from textsynth.format import RESIDUAL_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
+from textsynth.open_shards import OpenShards
+from textsynth.read_plan import ReadPlan, Segment, Window, cut_batches, plan_windows
 from textsynth.record import SampleParams, params_from_columns
-from textsynth.shard_safety import open_shard, read_images, shard_errors
+from textsynth.shard_safety import (
+    check_columns,
+    check_speckle_bank,
+    check_speckle_columns,
+    open_shard,
+    read_images,
+    shard_errors,
+    shard_path,
+    shard_version,
+)
 from textsynth.shards import read_small_columns
-
-BLOCK_SAMPLES = 512  # contiguous samples read at once when shuffling
-WINDOW_BLOCKS = 8  # blocks mixed together in memory (from all over the dataset)
+from textsynth.speckle import SpeckleSource, add_speckle, painter_speckle
 
 
 @dataclass(frozen=True)
@@ -39,51 +47,6 @@ class Sample:
         return self.params.width
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A contiguous run of samples [start, stop) of one shard (shard-local positions)."""
-
-    shard: ShardRecord
-    start: int
-    stop: int
-
-    def __len__(self) -> int:
-        return self.stop - self.start
-
-
-# A window is a list of (segment number, start, stop) reads; its samples are batched together.
-Window = list[tuple[int, int, int]]
-
-
-@dataclass(frozen=True)
-class ReadPlan:
-    """How one epoch is read: batch size, whether and with which seed to shuffle, the epoch, short last batch."""
-
-    batch_size: int
-    shuffle: bool = True
-    seed: int = 0
-    epoch: int = 0
-    drop_remainder: bool = False
-
-    def __post_init__(self) -> None:
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise TextsynthError(f"batch size must be a positive whole number, got {self.batch_size!r}")
-
-    def for_epoch(self, epoch: int) -> ReadPlan:
-        return dataclasses.replace(self, epoch=epoch)
-
-
-def shard_path(root: Path, record: ShardRecord) -> Path:
-    """The shard's path, refusing anything (a symlink included) that leads outside the dataset folder."""
-    path = root / record.file
-    real = path.resolve()
-    if real.parent != root.resolve():
-        raise DatasetError(f"shard {record.file!r} leads outside the dataset folder ({real})")
-    if not real.is_file():
-        raise DatasetError(f"shard {record.file} listed in the manifest is missing from {root} (or is not a file)")
-    return real
-
-
 class Dataset:
     """A textsynth dataset (or a view of some of its samples): `len`, `ds[i]`, batches, framework adapters."""
 
@@ -96,10 +59,9 @@ class Dataset:
             segments = [Segment(r, 0, r.count) for r in manifest.shards]
         self.segments = [s for s in segments if len(s) > 0]
         self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
-        self._files: dict[str, h5py.File] = {}
-        self._image_sets: dict[str, h5py.Dataset] = {}  # each open shard's `images`, looked up once
+        self._open = OpenShards()  # a bounded set of open files, least recently used closed
         self._columns: dict[str, dict[str, np.ndarray]] = {}
-        self._pid = os.getpid()
+        self._speckle: SpeckleSource | None = None  # made when a residual shard is first read
         self._lock = threading.Lock()  # tf.data reads windows from several threads
 
     # -- opening ------------------------------------------------------------------------------------
@@ -124,19 +86,17 @@ class Dataset:
     def __getstate__(self) -> dict:
         # h5py handles must never cross processes: each process opens its own.
         state = self.__dict__.copy()
-        state["_files"], state["_columns"], state["_image_sets"] = {}, {}, {}
-        del state["_lock"]
+        state["_columns"], state["_speckle"] = {}, None
+        del state["_lock"], state["_open"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._open = OpenShards()
 
     def close(self) -> None:
-        for f in self._files.values():
-            f.close()
-        self._files.clear()
-        self._image_sets.clear()
+        self._open.close()
 
     def __enter__(self) -> Dataset:
         return self
@@ -144,50 +104,57 @@ class Dataset:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _file(self, record: ShardRecord) -> h5py.File:
-        if self._pid != os.getpid():  # forked: drop the parent's handles
-            self._files, self._columns, self._image_sets, self._pid = {}, {}, {}, os.getpid()
-            self._lock = threading.Lock()
-        f = self._files.get(record.file)
-        if f is None:
-            with self._lock:
-                f = self._files.get(record.file)
-                if f is None:
-                    f = open_shard(shard_path(self.root, record), record, self.manifest)
-                    self._image_sets[record.file] = f["images"]
-                    self._files[record.file] = f
+    def _open_checked(self, name: str) -> h5py.File:
+        record = self._records[name]
+        f = open_shard(shard_path(self.root, record), record, self.manifest)
+        try:
+            if shard_version(f) == RESIDUAL_FORMAT_VERSION:
+                check_speckle_bank(f, self._speckle_source(), record.file)
+        except BaseException:
+            f.close()
+            raise
         return f
+
+    @property
+    def _records(self) -> dict[str, ShardRecord]:
+        return {r.file: r for r in self.manifest.shards}
+
+    def _speckle_source(self) -> SpeckleSource:
+        if self._speckle is None:
+            self._speckle = painter_speckle(self.width, self.height, self.manifest.seed)
+        return self._speckle
 
     def _small_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
         """A shard's labels, lengths, texts and params, read once (under 1 KB per sample) and checked."""
         cols = self._columns.get(record.file)
         if cols is None:
-            f = self._file(record)
+            cols = self._read_columns(record)
             with self._lock:
-                cols = self._columns.get(record.file)
-                if cols is None:
-                    cols = self._columns[record.file] = self._read_columns(f, record)
+                cols = self._columns.setdefault(record.file, cols)
         return cols
 
     def shard_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
         """A shard's checked small columns, read without keeping them (for passes over a whole dataset)."""
         cols = self._columns.get(record.file)
-        if cols is None:
-            f = self._file(record)
-            with self._lock:
-                cols = self._read_columns(f, record)
-        return cols
+        return cols if cols is not None else self._read_columns(record)
 
-    def _read_columns(self, f: h5py.File, record: ShardRecord) -> dict[str, np.ndarray]:
-        with shard_errors(record.file):
-            cols = read_small_columns(f)
+    def _read_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
+        with self._open.use(record.file, self._open_checked) as shard, shard_errors(record.file):
+            cols = read_small_columns(shard.file)
         check_columns(cols, record, len(self.charset), self.max_len)
+        if "speckle_mode" in cols:
+            check_speckle_columns(cols, record, self._speckle_source())
         return cols
 
     def _images(self, record: ShardRecord, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Images [start, stop) of a shard (shard-local), read with the bounds of `shard_safety.read_images`."""
-        self._file(record)
-        return read_images(self._image_sets[record.file], start, stop, out, record.file)
+        """Images [start, stop) of a shard (shard-local), read with the bounds of `shard_safety.read_images`;
+        a residual shard's speckle is added back from its checked columns."""
+        with self._open.use(record.file, self._open_checked) as shard:
+            out = read_images(shard.images, start, stop, out, record.file)
+        cols = self._small_columns(record)
+        if "speckle_mode" in cols:
+            add_speckle(out, cols, start, self._speckle_source())
+        return out
 
     # -- random access ------------------------------------------------------------------------------
 
@@ -307,109 +274,6 @@ class Dataset:
         from textsynth.torch_adapter import TorchBatches
 
         return TorchBatches(self, ReadPlan(batch_size, shuffle, seed, 0, drop_remainder))
-
-
-def label_problem(labels: np.ndarray, lengths: np.ndarray, symbols: int) -> tuple[int, str] | None:
-    """The first row whose label ids or length are invalid (ids outside 0..symbols-1, the blank included;
-    a length outside 1..label width; padding other than -1), with what is wrong; None when all are valid."""
-    width = labels.shape[1]
-    bad = np.flatnonzero((lengths < 1) | (lengths > width))
-    if bad.size:
-        return int(bad[0]), f"label_length {int(lengths[bad[0]])} is outside 1..{width}"
-    valid = np.arange(width)[None, :] < lengths[:, None]
-    wrong = np.where(valid, (labels < 0) | (labels >= symbols), labels != -1)
-    rows = np.flatnonzero(wrong.any(axis=1))
-    if rows.size:
-        row = int(rows[0])
-        col = int(np.flatnonzero(wrong[row])[0])
-        if valid[row, col]:
-            return row, f"label id {int(labels[row, col])} is outside 0..{symbols - 1}"
-        return row, f"label padding is {int(labels[row, col])}, not -1"
-    return None
-
-
-def check_columns(cols: dict[str, np.ndarray], record: ShardRecord, symbols: int, max_len: int) -> None:
-    """Refuse a shard whose labels or texts are invalid, naming the shard and the first bad sample: a trainer
-    is never fed an out-of-range id, the blank or a bad length."""
-    problem = label_problem(cols["labels"], cols["label_length"], symbols)
-    if problem is not None:
-        row, why = problem
-        raise DatasetError(f"shard {record.file}: sample {record.first + row}: {why} (run textsynth verify)")
-    for row, raw in enumerate(cols["text"]):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DatasetError(f"shard {record.file}: sample {record.first + row}: text is not valid UTF-8 "
-                               "(run textsynth verify)") from None
-
-
-def plan_windows(segments: Sequence[Segment], plan: ReadPlan) -> list[Window]:
-    """Windows of contiguous reads for one epoch. Every window but the last holds a multiple of the batch
-    size; the last gathers the leftovers. So windows are independent units of work (for parallel readers),
-    and every sample appears exactly once per epoch."""
-    if not plan.shuffle:
-        return sequential_windows(segments, plan.batch_size, max(BLOCK_SAMPLES * WINDOW_BLOCKS, plan.batch_size))
-    return shuffled_windows(segments, plan)
-
-
-def shuffled_windows(segments: Sequence[Segment], plan: ReadPlan) -> list[Window]:
-    """Blocks of BLOCK_SAMPLES contiguous samples in an order drawn from (seed, epoch), WINDOW_BLOCKS a window."""
-    rng = np.random.default_rng([plan.seed, plan.epoch])
-    blocks = [(k, a, min(a + BLOCK_SAMPLES, seg.stop))
-              for k, seg in enumerate(segments) for a in range(seg.start, seg.stop, BLOCK_SAMPLES)]
-    order = rng.permutation(len(blocks))
-    per_window = max(WINDOW_BLOCKS, -(-plan.batch_size // BLOCK_SAMPLES))
-    windows, leftovers = [], []
-    for w in range(0, len(order), per_window):
-        reads = [blocks[b] for b in order[w:w + per_window]]
-        spare = sum(b - a for _, a, b in reads) % plan.batch_size
-        while spare:  # hand the tail to the leftover window, as contiguous reads
-            k, a, b = reads.pop()
-            take = min(spare, b - a)
-            leftovers.append((k, b - take, b))
-            if b - take > a:
-                reads.append((k, a, b - take))
-            spare -= take
-        if reads:
-            windows.append(reads)
-    if leftovers:
-        windows.append(leftovers)
-    return windows
-
-
-def sequential_windows(segments: Sequence[Segment], batch_size: int, size: int) -> list[Window]:
-    """Windows in sample order, each a multiple of the batch size (reads may span shards)."""
-    size = size - size % batch_size
-    windows: list[Window] = []
-    current: Window = []
-    filled = 0
-    for k, seg in enumerate(segments):
-        a = seg.start
-        while a < seg.stop:
-            take = min(seg.stop - a, size - filled)
-            current.append((k, a, a + take))
-            filled += take
-            a += take
-            if filled == size:
-                windows.append(current)
-                current, filled = [], 0
-    if current:
-        windows.append(current)
-    return windows
-
-
-def cut_batches(data: dict[str, np.ndarray], plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
-    """A window's arrays cut into batches, shuffled within the window by (seed, epoch, window number)."""
-    n = len(data["index"])
-    perm = np.random.default_rng([plan.seed, plan.epoch, number]).permutation(n) if plan.shuffle else None
-    for start in range(0, n, plan.batch_size):
-        if plan.drop_remainder and start + plan.batch_size > n:
-            return
-        if perm is not None:
-            pick = perm[start:start + plan.batch_size]
-            yield {k: v[pick] for k, v in data.items()}
-        else:
-            yield {k: v[start:start + plan.batch_size] for k, v in data.items()}
 
 
 def open_dataset(path: str | Path, allow_incomplete: bool = False) -> Dataset:

@@ -9,15 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from textsynth.charset import Charset
-from textsynth.config import MAX_HEIGHT, MAX_LABEL_LEN, MAX_SAMPLES, MAX_SHARDS, MAX_WIDTH, RenderConfig, max_shard_size
+from textsynth.config import RenderConfig
 from textsynth.errors import DatasetError, TextsynthError
 from textsynth.fileio import atomic_write_text
-from textsynth.shards import FORMAT_NAME, FORMAT_VERSION
+from textsynth.format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MAX_HEIGHT,
+    MAX_LABEL_LEN,
+    MAX_SAMPLES,
+    MAX_SHARDS,
+    MAX_WIDTH,
+    READABLE_VERSIONS,
+    max_shard_size,
+)
 
 MANIFEST_NAME = "manifest.json"
 _SHARD_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.h5$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-# Bounds that keep a hostile manifest from driving huge allocations (the render limits are in config.py).
+# Bounds that keep a hostile manifest from driving huge allocations (the render limits are in format.py).
 MAX_MANIFEST_BYTES = 64 * 2**20
 _FONT_FIELDS = ("file", "family", "style", "licence", "sha256")
 # The manifest's top-level numbers and where the stored config says the same.
@@ -106,8 +116,9 @@ class Manifest:
         if fields.get("format", str) != FORMAT_NAME:
             raise fields.bad("format", f"must be {FORMAT_NAME!r}, got {data['format']!r}")
         version = fields.get("format_version", int)
-        if version != FORMAT_VERSION:
-            raise fields.bad("format_version", f"is {version}; this textsynth reads version {FORMAT_VERSION}")
+        if version not in READABLE_VERSIONS:
+            raise fields.bad("format_version", f"is {version}; this textsynth reads versions "
+                             f"{', '.join(map(str, READABLE_VERSIONS))}")
         charset = fields.get("charset", list)
         if not charset or not all(isinstance(c, str) and len(c) == 1 for c in charset):
             raise fields.bad("charset", "must be a non-empty list of one-character strings")
@@ -127,7 +138,7 @@ class Manifest:
             shard_size=shard_size, textsynth_version=fields.get("textsynth_version", str),
             complete=fields.get("complete", bool), command=fields.optional("command", str, ""),
             text_source=fields.optional("text_source", dict, {}),
-            shards=_shard_records(fields, n, shard_size),
+            shards=_shard_records(fields, n, shard_size), format_version=version,
         )
         if manifest.complete and sum(s.count for s in manifest.shards) != n:
             raise fields.bad("shards", f"hold {sum(s.count for s in manifest.shards)} samples but n is {n}")

@@ -25,10 +25,12 @@ from textsynth.errors import DatasetError, TextsynthError
 from textsynth.fileio import file_sha256
 from textsynth.folder_lock import LOCK_NAME, folder_lock
 from textsynth.fonts import FontSet
+from textsynth.format import shard_bytes_bound, storage_version
 from textsynth.generator import SampleGenerator
 from textsynth.manifest import MANIFEST_NAME, Manifest, ShardRecord
 from textsynth.preview import save_sheet
-from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, shard_bytes_bound, shard_name
+from textsynth.shards import PARTIAL_SUFFIX, ShardWriter, shard_name
+from textsynth.speckle import painter_speckle
 from textsynth.text import TEXT_KINDS
 from textsynth.version import __version__
 
@@ -104,7 +106,8 @@ def render_shard(job: ShardJob) -> tuple[ShardRecord, int]:
         writer = ShardWriter(path, count=job.count, width=w, height=h, max_len=cfg.text.max_len,
                              max_text_bytes=max_text_bytes(gen.charset, cfg.text.max_len),
                              charset_json=gen.charset.to_json(), shard_index=job.index, first_index=job.first,
-                             compression=cfg.output.compression, partial_tag=str(os.getpid()))
+                             compression=cfg.output.compression, partial_tag=str(os.getpid()),
+                             speckle=painter_speckle(w, h, cfg.seed) if cfg.output.compression == "residual" else None)
         images = np.empty((min(BLOCK, job.count), h, w), np.uint8)
         with writer:
             for start in range(0, job.count, BLOCK):
@@ -246,6 +249,7 @@ def _new_manifest(config: RenderConfig, gen: SampleGenerator, command: str) -> M
         fonts=[f.to_dict() for f in gen.fontset.fonts], seed=config.seed, n=config.n,
         width=config.canvas.width, height=config.canvas.height, max_len=config.text.max_len,
         shard_size=config.output.shard_size, textsynth_version=__version__, command=command,
+        format_version=storage_version(config.output.compression),
         text_source={"spec": config.text.source, "kept": gen.source.report.kept,
                      "skipped": gen.source.report.skipped, "kinds": list(TEXT_KINDS)},
     )

@@ -14,16 +14,23 @@ import numpy as np
 from h5py import h5d, h5l, h5o, h5z
 
 from textsynth.errors import DatasetError, TextsynthError
+from textsynth.format import (
+    CHUNK_SAMPLES,
+    MAX_DEFLATE_RATIO,
+    MAX_NOISE_LEVEL,
+    READABLE_VERSIONS,
+    RESIDUAL_FORMAT_VERSION,
+    max_compressed_chunk,
+    max_text_item_bytes,
+)
 from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES
-from textsynth.shards import CHUNK_SAMPLES, FORMAT_VERSION
+from textsynth.speckle import COL, LEVEL, MODE, MODES, NO_SPECKLE, ROW, SpeckleSource
 
 if TYPE_CHECKING:
     from textsynth.manifest import Manifest, ShardRecord
 
 # The only filter the format allows, and only on `images`; any other (an unavailable plugin included) is refused.
 ALLOWED_FILTERS = {h5z.FILTER_DEFLATE: "gzip (deflate)"}
-# zlib cannot compress more than ~1032:1; compressed images claiming more are a decompression bomb.
-MAX_DEFLATE_RATIO = 1100
 _LAYOUTS = {h5d.CONTIGUOUS: "contiguous", h5d.CHUNKED: "chunked", h5d.COMPACT: "compact", h5d.VIRTUAL: "virtual"}
 _LINKS = {h5l.TYPE_HARD: "a hard link", h5l.TYPE_SOFT: "a soft link", h5l.TYPE_EXTERNAL: "an external link"}
 
@@ -46,13 +53,17 @@ def shard_errors(name: str) -> Iterator[None]:
         raise DatasetError(f"shard {name}: unreadable HDF5 ({type(exc).__name__}: {_one_line(exc)})") from None
 
 
-def expected_datasets(record: ShardRecord, manifest: Manifest) -> dict[str, tuple[tuple[int, ...], np.dtype | None]]:
-    """Every dataset the format defines with the shape and dtype the manifest implies (None: `text`, checked apart)."""
+def expected_datasets(record: ShardRecord, manifest: Manifest,
+                      version: int = 1) -> dict[str, tuple[tuple[int, ...], np.dtype | None]]:
+    """Every dataset the format (of `version`) defines with the shape and dtype the manifest implies (None:
+    `text`, checked apart)."""
     n, h, w, L = record.count, manifest.height, manifest.width, manifest.max_len
     expected: dict[str, tuple[tuple[int, ...], np.dtype | None]] = {
         "images": ((n, h, w), np.dtype(np.uint8)), "labels": ((n, L), np.dtype(np.int32)),
         "label_length": ((n,), np.dtype(np.int32)), "text": ((n,), None)}
     expected.update({f"params/{k}": ((n,), np.dtype(dt)) for k, dt in PARAM_DTYPES.items()})
+    if version == RESIDUAL_FORMAT_VERSION:
+        expected[MODE] = ((n,), np.dtype(np.uint8))
     return expected
 
 
@@ -143,11 +154,6 @@ def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], 
     return stored
 
 
-def max_compressed_chunk(chunk_bytes: int) -> int:
-    """The most bytes gzip can turn a chunk into (incompressible data grows a little); more is a bomb."""
-    return chunk_bytes + chunk_bytes // 256 + 1024
-
-
 def _chunk_sizes(dsid: h5py.h5d.DatasetID) -> list[tuple[int, int]]:
     """(first sample, stored bytes) of every chunk, read from the chunk index only (linear in the chunk count)."""
     out: list[tuple[int, int]] = []
@@ -160,15 +166,22 @@ def _chunk_sizes(dsid: h5py.h5d.DatasetID) -> list[tuple[int, int]]:
     return out
 
 
-def _check_format_version(f: h5py.File, shard: str) -> None:
+def _check_format_version(f: h5py.File, shard: str) -> int:
     if "format_version" not in f.attrs:
         raise DatasetError(f"shard {shard}: attribute format_version is missing")
     attr = f.attrs.get_id("format_version")
     if attr.shape != () or attr.dtype.kind not in "iu":
         raise DatasetError(f"shard {shard}: attribute format_version must be a single integer")
     version = int(f.attrs["format_version"])
-    if version != FORMAT_VERSION:
-        raise DatasetError(f"shard {shard}: format_version is {version}; this textsynth reads {FORMAT_VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise DatasetError(f"shard {shard}: format_version is {version}; this textsynth reads "
+                           f"{', '.join(map(str, READABLE_VERSIONS))}")
+    if version == RESIDUAL_FORMAT_VERSION:
+        bank = f.attrs.get("speckle_bank_sha256")
+        if not isinstance(bank, str) or len(bank) != 64:
+            raise DatasetError(f"shard {shard}: a version {version} shard needs attribute speckle_bank_sha256 "
+                               "(64 hex digits)")
+    return version
 
 
 def check_shard(f: h5py.File, record: ShardRecord, manifest: Manifest, file_size: int | None = None) -> None:
@@ -177,21 +190,23 @@ def check_shard(f: h5py.File, record: ShardRecord, manifest: Manifest, file_size
     against the manifest, bounded chunks, and declared bytes that the file really stores."""
     shard = record.file
     with shard_errors(shard):
-        _check_format_version(f, shard)
+        version = _check_format_version(f, shard)
         stored = 0
-        for path, (shape, dtype) in expected_datasets(record, manifest).items():
+        for path, (shape, dtype) in expected_datasets(record, manifest, version).items():
             if _later_column_absent(f, path, shard):
                 continue  # a shard written before this column existed: read_small_columns fills in its default
             dsid = _open_member(f.id, path, shard)
             stored += _check_storage(dsid, path, shape, shard)
             if dtype is None:  # text: fixed-length strings of at most 4 bytes per symbol
                 kind, size = dsid.dtype.kind, dsid.dtype.itemsize
-                if kind != "S" or size > 4 * manifest.max_len:
+                if kind != "S" or size > max_text_item_bytes(manifest.max_len):
                     raise DatasetError(f"shard {shard}: text must be ({record.count},) fixed-length strings of "
-                                       f"<= {4 * manifest.max_len} bytes")
+                                       f"<= {max_text_item_bytes(manifest.max_len)} bytes")
             elif dsid.dtype != dtype:
                 raise DatasetError(f"shard {shard}: {path} is {dsid.dtype} {dsid.shape}, the manifest implies "
                                    f"{dtype} {shape}")
+        if version == RESIDUAL_FORMAT_VERSION and f["images"].compression != "gzip":
+            raise DatasetError(f"shard {shard}: a version {version} shard stores images as gzip chunks only")
         if file_size is not None and stored > file_size:
             raise DatasetError(f"shard {shard}: its datasets claim {stored} bytes, the file holds {file_size}")
 
@@ -256,3 +271,88 @@ def check_image_chunks(dset: h5py.Dataset, shard: str) -> None:
             return
         for first in range(0, dset.shape[0], dset.chunks[0]):
             _chunk_array(dset, first, shard)
+
+
+def shard_path(root: Path, record: ShardRecord) -> Path:
+    """The shard's path, refusing anything (a symlink included) that leads outside the dataset folder."""
+    path = root / record.file
+    real = path.resolve()
+    if real.parent != root.resolve():
+        raise DatasetError(f"shard {record.file!r} leads outside the dataset folder ({real})")
+    if not real.is_file():
+        raise DatasetError(f"shard {record.file} listed in the manifest is missing from {root} (or is not a file)")
+    return real
+
+
+
+
+def label_problem(labels: np.ndarray, lengths: np.ndarray, symbols: int) -> tuple[int, str] | None:
+    """The first row whose label ids or length are invalid (ids outside 0..symbols-1, the blank included;
+    a length outside 1..label width; padding other than -1), with what is wrong; None when all are valid."""
+    width = labels.shape[1]
+    bad = np.flatnonzero((lengths < 1) | (lengths > width))
+    if bad.size:
+        return int(bad[0]), f"label_length {int(lengths[bad[0]])} is outside 1..{width}"
+    valid = np.arange(width)[None, :] < lengths[:, None]
+    wrong = np.where(valid, (labels < 0) | (labels >= symbols), labels != -1)
+    rows = np.flatnonzero(wrong.any(axis=1))
+    if rows.size:
+        row = int(rows[0])
+        col = int(np.flatnonzero(wrong[row])[0])
+        if valid[row, col]:
+            return row, f"label id {int(labels[row, col])} is outside 0..{symbols - 1}"
+        return row, f"label padding is {int(labels[row, col])}, not -1"
+    return None
+
+
+def check_columns(cols: dict[str, np.ndarray], record: ShardRecord, symbols: int, max_len: int) -> None:
+    """Refuse a shard whose labels or texts are invalid, naming the shard and the first bad sample: a trainer
+    is never fed an out-of-range id, the blank or a bad length."""
+    problem = label_problem(cols["labels"], cols["label_length"], symbols)
+    if problem is not None:
+        row, why = problem
+        raise DatasetError(f"shard {record.file}: sample {record.first + row}: {why} (run textsynth verify)")
+    for row, raw in enumerate(cols["text"]):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DatasetError(f"shard {record.file}: sample {record.first + row}: text is not valid UTF-8 "
+                               "(run textsynth verify)") from None
+
+
+def shard_version(f: h5py.File) -> int:
+    """The format version of a checked shard (`check_shard`)."""
+    return int(f.attrs["format_version"])
+
+
+def check_speckle_bank(f: h5py.File, source: SpeckleSource, shard: str) -> None:
+    """Refuse a residual shard whose speckle bank is not the one this process regenerates (another seed or
+    canvas, or a numpy whose generator changed): adding the wrong speckle back would silently change pixels."""
+    if f.attrs["speckle_bank_sha256"] != source.sha256:
+        raise DatasetError(f"shard {shard}: its speckle bank (sha256 {str(f.attrs['speckle_bank_sha256'])[:12]}...) "
+                           f"is not the one this numpy regenerates from the manifest's seed ({source.sha256[:12]}...)")
+
+
+def check_speckle_columns(cols: dict[str, np.ndarray], record: ShardRecord, source: SpeckleSource) -> None:
+    """Refuse a residual shard naming a prediction mode it does not define, a speckle level that is not finite
+    in (0, MAX_NOISE_LEVEL], or a window outside the bank, naming the first bad sample."""
+    modes = cols[MODE]
+    bad = np.flatnonzero(~np.isin(modes, MODES))
+    if bad.size:
+        row = int(bad[0])
+        raise DatasetError(f"shard {record.file}: sample {record.first + row}: speckle_mode {int(modes[row])} is "
+                           f"not one of {', '.join(map(str, MODES))}")
+    on = modes != NO_SPECKLE
+    level = cols[LEVEL].astype(np.float64)
+    max_row, max_col = source.rows_cols()
+    checks = [(~np.isfinite(level) | (level <= 0) | (level > MAX_NOISE_LEVEL),
+               lambda r: f"noise_level {level[r]} is outside (0, {MAX_NOISE_LEVEL}]"),
+              ((cols[ROW] < 0) | (cols[ROW] > max_row), lambda r: f"noise_row {int(cols[ROW][r])} is outside the "
+               f"speckle bank (0..{max_row})"),
+              ((cols[COL] < 0) | (cols[COL] > max_col), lambda r: f"noise_col {int(cols[COL][r])} is outside the "
+               f"speckle bank (0..{max_col})")]
+    for wrong, why in checks:
+        bad = np.flatnonzero(on & wrong)
+        if bad.size:
+            row = int(bad[0])
+            raise DatasetError(f"shard {record.file}: sample {record.first + row}: {why(row)}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import math
 import os
 import resource
 import threading
@@ -17,12 +16,19 @@ import h5py
 import numpy as np
 
 from textsynth.fileio import commit_file, file_sha256
+from textsynth.format import (
+    CHUNK_SAMPLES,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    GZIP_LEVEL,
+    RESIDUAL_FORMAT_VERSION,
+    RESIDUAL_GZIP_LEVEL,
+    shard_bytes_bound,
+)
 from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES, SampleParams, params_to_columns
+from textsynth.speckle import MODE, SpeckleSource, remove_speckle
 
-FORMAT_NAME = "textsynth"
-FORMAT_VERSION = 1
 PARTIAL_SUFFIX = ".partial"
-CHUNK_SAMPLES = 64  # images are chunked by blocks of this many samples
 
 
 def shard_name(index: int) -> str:
@@ -64,19 +70,6 @@ def hdf5_poisoned() -> bool:
     return bool(_POISONED)
 
 
-def shard_bytes_bound(count: int, width: int, height: int, max_len: int, max_text_bytes: int,
-                      compression: str = "none") -> int:
-    """An upper bound of a shard file's size: whole image chunks (the last one is stored full), gzip's worst-case
-    expansion, the small columns, and HDF5's metadata (a fixed part and a chunk-index entry per chunk)."""
-    per_chunk = min(CHUNK_SAMPLES, count) * height * width
-    chunks = math.ceil(count / min(CHUNK_SAMPLES, count))
-    images = chunks * per_chunk
-    if compression == "gzip":
-        images += chunks * (per_chunk // 256 + 1024)
-    params = sum(np.dtype(d).itemsize for d in PARAM_DTYPES.values())
-    return images + count * (4 * max_len + 4 + max_text_bytes + params) + 64 * 1024 + 1024 * chunks
-
-
 def reserve_space(path: Path, nbytes: int) -> None:
     """Make sure `nbytes` can be written to `path` before HDF5 writes any data: HDF5 cannot recover from a failed
     write (closing such a file crashes), so running out of space must happen here. Checks the file size limit
@@ -105,7 +98,7 @@ def start_writeback(fd: int) -> None:
 
 
 def _write_attrs(f: h5py.File, attrs: dict) -> None:
-    for key, value in {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **attrs}.items():
+    for key, value in {"format": FORMAT_NAME, **attrs}.items():
         f.attrs[key] = value
 
 
@@ -114,7 +107,8 @@ def _create_datasets(f: h5py.File, count: int, width: int, height: int, max_len:
                                                 dict[str, h5py.Dataset]]:
     """The shard's datasets, empty: images, labels, label_length, text and the params columns."""
     opts = {"track_times": False}
-    gzip = {"compression": "gzip", "compression_opts": 4} if compression == "gzip" else {}
+    level = {"gzip": GZIP_LEVEL, "residual": RESIDUAL_GZIP_LEVEL}.get(compression)
+    gzip = {"compression": "gzip", "compression_opts": level} if level is not None else {}
     images = f.create_dataset("images", (count, height, width), np.uint8,
                               chunks=(min(CHUNK_SAMPLES, count), height, width), **gzip, **opts)
     labels = f.create_dataset("labels", (count, max_len), np.int32, fillvalue=-1, **opts)
@@ -134,7 +128,7 @@ class ShardWriter:
 
     def __init__(self, path: str | Path, *, count: int, width: int, height: int, max_len: int,
                  max_text_bytes: int, charset_json: str, shard_index: int, first_index: int,
-                 compression: str = "none", partial_tag: str = ""):
+                 compression: str = "none", partial_tag: str = "", speckle: SpeckleSource | None = None):
         self.path = Path(path)
         # A per-writer tag keeps a straggler from a killed run from sharing a file with a new writer.
         tag = f".{partial_tag}" if partial_tag else ""
@@ -156,16 +150,26 @@ class ShardWriter:
         self._stop = False
         self._flusher = threading.Thread(target=self._writeback_loop, daemon=True)
         self._flusher.start()
-        _write_attrs(self._file, {"charset": charset_json, "width": width, "height": height,
+        # A residual shard stores each image less its regenerable speckle (`speckle`): format version 2.
+        self.speckle = speckle if compression == "residual" else None
+        if compression == "residual" and speckle is None:
+            raise ValueError("a residual shard needs the painter's speckle source")
+        version = {"format_version": FORMAT_VERSION} if self.speckle is None else {
+            "format_version": RESIDUAL_FORMAT_VERSION, "speckle_bank_sha256": self.speckle.sha256}
+        _write_attrs(self._file, {**version, "charset": charset_json, "width": width, "height": height,
                                   "shard_index": shard_index, "first_index": first_index, "count": count})
         self.images, self.labels, self.label_length, self.text, self.params = _create_datasets(
             self._file, count, width, height, max_len, max_text_bytes, compression)
+        if self.speckle is not None:
+            self.modes = self._file.create_dataset(MODE, (count,), np.uint8, track_times=False)
 
     def write(self, start: int, images: np.ndarray, labels: Sequence[Sequence[int]],
               params: Sequence[SampleParams]) -> None:
         """Store samples [start, start + len(images)) of this shard."""
         n = len(images)
         end = start + n
+        if self.speckle is not None:
+            images, self.modes[start:end] = remove_speckle(images, params, self.speckle)
         self.images[start:end] = images
         label_block = np.full((n, self.max_len), -1, np.int32)
         lengths = np.empty(n, np.int32)
@@ -232,9 +236,11 @@ class ShardWriter:
 
 def read_small_columns(f: h5py.File) -> dict[str, np.ndarray]:
     """A checked shard's (`shard_safety.check_shard`) per-sample columns except the images: labels,
-    label_length, text, params/<field>."""
+    label_length, text, params/<field>, and a residual shard's speckle_mode."""
     cols = {"labels": f["labels"][:], "label_length": f["label_length"][:]}
     n = len(cols["label_length"])
+    if MODE in f:
+        cols[MODE] = f[MODE][:]
     for k, dtype in PARAM_DTYPES.items():
         if k in f["params"] or k not in LATER_PARAM_DEFAULTS:
             cols[f"params/{k}"] = f["params"][k][:]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from textsynth.dataset import Dataset, ReadPlan
+from textsynth.read_plan import ReadPlan, WindowReader
 
 
-def make_tf_dataset(ds: Dataset, plan: ReadPlan, parallel: int | None, deterministic: bool) -> tf.data.Dataset:
+def make_tf_dataset(ds: WindowReader, plan: ReadPlan, parallel: int | None, deterministic: bool) -> tf.data.Dataset:
     """Batches of `plan`; the first pass is `plan.epoch`, each further pass the next epoch (a new shuffle)."""
     signature = {
         "images": tf.TensorSpec((None, ds.height, ds.width), tf.uint8),

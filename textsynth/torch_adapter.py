@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from textsynth.dataset import Dataset, ReadPlan
+from textsynth.read_plan import ReadPlan, WindowReader
 
 
 class TorchBatches(IterableDataset):
@@ -15,7 +15,7 @@ class TorchBatches(IterableDataset):
     handles are never shared across processes). Call `set_epoch(e)` for a new shuffle each epoch.
     """
 
-    def __init__(self, ds: Dataset, plan: ReadPlan):
+    def __init__(self, ds: WindowReader, plan: ReadPlan):
         self.ds, self.plan = ds, plan
 
     def set_epoch(self, epoch: int) -> None:

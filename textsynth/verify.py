@@ -9,11 +9,21 @@ import h5py
 import numpy as np
 
 from textsynth.charset import Charset
-from textsynth.dataset import label_problem, shard_path
 from textsynth.errors import TextsynthError
 from textsynth.fileio import file_sha256
+from textsynth.format import RESIDUAL_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
-from textsynth.shard_safety import check_image_chunks, open_shard, shard_errors
+from textsynth.shard_safety import (
+    check_image_chunks,
+    check_speckle_bank,
+    check_speckle_columns,
+    label_problem,
+    open_shard,
+    shard_errors,
+    shard_path,
+    shard_version,
+)
+from textsynth.speckle import COL, LEVEL, MODE, ROW, painter_speckle
 
 _ROWS = 4096  # label rows checked at a time
 
@@ -69,6 +79,14 @@ def _missing_ranges(listed: list[int], count: int) -> list[tuple[str, int]]:
     return out
 
 
+def _check_speckle(f: h5py.File, record: ShardRecord, manifest: Manifest) -> None:
+    """A residual shard's speckle: the bank this process regenerates, and every sample's mode and window."""
+    source = painter_speckle(manifest.width, manifest.height, manifest.seed)
+    check_speckle_bank(f, source, record.file)
+    cols = {name: f[name][:] for name in (MODE, LEVEL, ROW, COL)}
+    check_speckle_columns(cols, record, source)
+
+
 def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: Charset) -> list[str]:
     """The problems of one listed shard: size and sha256, then every object's safety and layout, then contents."""
     problems: list[str] = []
@@ -87,6 +105,8 @@ def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: C
             with shard_errors(record.file):
                 check_image_chunks(f["images"], record.file)
                 _check_contents(f, record, charset, len(manifest.fonts), problems)
+                if shard_version(f) == RESIDUAL_FORMAT_VERSION:
+                    _check_speckle(f, record, manifest)
         finally:
             f.close()
     except TextsynthError as exc:

@@ -1,0 +1,75 @@
+"""The dataset format's constants: its name and versions, its limits, and every byte bound derived from them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from textsynth.record import PARAM_DTYPES
+
+FORMAT_NAME = "textsynth"
+# Version 1: `images` holds the pixels (raw or gzip). Version 2: `images` holds the speckle residual
+# (`speckle_residual`), gzip-compressed; a reader adds the regenerated speckle back. Both are read.
+FORMAT_VERSION = 1
+RESIDUAL_FORMAT_VERSION = 2
+READABLE_VERSIONS = (FORMAT_VERSION, RESIDUAL_FORMAT_VERSION)
+
+# How `images` may be stored (`--compression`): the codec and the form of the pixels.
+STORAGES = ("none", "gzip", "residual")
+CHUNK_SAMPLES = 64  # images are chunked by blocks of this many samples
+GZIP_LEVEL = 4
+RESIDUAL_GZIP_LEVEL = 1  # residual shards: level 1 writes ~1.7x faster than 4 for 2 % more bytes (FORMAT.md)
+
+# Upper bounds of a render, and so of any dataset a reader accepts (FORMAT.md lists them).
+MAX_SAMPLES = 10**9
+MAX_SHARDS = 100_000
+MAX_WIDTH, MAX_HEIGHT = 8192, 1024
+MAX_LABEL_LEN = 1000
+BYTES_PER_SYMBOL = 4  # the most UTF-8 bytes a symbol of the text column takes
+# The small columns of one shard (labels, label_length, text, params) are read whole: bound their size.
+MAX_SHARD_COLUMN_BYTES = 512 * 2**20
+# zlib cannot compress more than ~1032:1; compressed images claiming more are a decompression bomb.
+MAX_DEFLATE_RATIO = 1100
+# The speckle levels a residual shard may use (the config's bound on `augment.noise`).
+MAX_NOISE_LEVEL = 2.0
+
+
+def param_bytes_per_sample() -> int:
+    return sum(np.dtype(d).itemsize for d in PARAM_DTYPES.values())
+
+
+def column_bytes_per_sample(max_len: int) -> int:
+    """Upper bound of one sample's small columns: labels (int32 each), label_length, text
+    (BYTES_PER_SYMBOL a symbol) and the params columns."""
+    return (4 + BYTES_PER_SYMBOL) * max_len + 4 + param_bytes_per_sample()
+
+
+def max_shard_size(max_len: int) -> int:
+    """The most samples a shard may hold with this label width (its small columns stay under the bound)."""
+    return MAX_SHARD_COLUMN_BYTES // column_bytes_per_sample(max_len)
+
+
+def max_text_item_bytes(max_len: int) -> int:
+    """The largest item size the fixed-length `text` column may declare."""
+    return BYTES_PER_SYMBOL * max_len
+
+
+def max_compressed_chunk(chunk_bytes: int) -> int:
+    """The most bytes gzip can turn a chunk into (incompressible data grows a little); more is a bomb."""
+    return chunk_bytes + chunk_bytes // 256 + 1024
+
+
+def shard_bytes_bound(count: int, width: int, height: int, max_len: int, max_text_bytes: int,
+                      compression: str = "none") -> int:
+    """An upper bound of a shard file's size: whole image chunks (the last one is stored full), gzip's worst-case
+    expansion, the small columns, and HDF5's metadata (a fixed part and a chunk-index entry per chunk)."""
+    per_chunk = min(CHUNK_SAMPLES, count) * height * width
+    chunks = math.ceil(count / min(CHUNK_SAMPLES, count))
+    images = chunks * (max_compressed_chunk(per_chunk) if compression != "none" else per_chunk)
+    return images + count * (4 * max_len + 4 + max_text_bytes + param_bytes_per_sample()) + 64 * 1024 + 1024 * chunks
+
+
+def storage_version(compression: str) -> int:
+    """The format version of a dataset whose images are stored as `compression` says."""
+    return RESIDUAL_FORMAT_VERSION if compression == "residual" else FORMAT_VERSION

@@ -27,12 +27,12 @@ from PIL import Image
 import textsynth.export
 from textsynth import TextsynthError
 from textsynth.charset import Charset
-from textsynth.format import column_bytes_per_sample, max_shard_size
 from textsynth.effects.background import Backdrops
 from textsynth.export import export_folder, partial_path
 from textsynth.fileio import file_sha256
 from textsynth.folder_lock import LOCK_NAME, folder_lock
 from textsynth.fonts import FontSet, read_families_file
+from textsynth.format import column_bytes_per_sample, max_shard_size
 from textsynth.terminal import printable
 
 TINY = ["--n", "8", "--shard-size", "4", "--width", "48", "--height", "16", "--min-len", "2", "--max-len", "4",

@@ -226,17 +226,17 @@ class RenderConfig:
                                  f"got {f.family_weights!r}")
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """A settings file's tables, or a one-line error naming the file."""
+def read_toml(path: str | Path, what: str = "config ") -> dict[str, Any]:
+    """A TOML file's tables, or a one-line error naming the file (`what` says what it is: "config ", or "")."""
     path = Path(path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise TextsynthError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        raise TextsynthError(f"cannot read {what}{path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise TextsynthError(f"config {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise TextsynthError(f"{what}{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
-        raise TextsynthError(f"config {path} is not valid TOML: {' '.join(str(exc).split())[:200]}") from None
+        raise TextsynthError(f"{what}{path} is not valid TOML: {' '.join(str(exc).split())[:200]}") from None
 
 
 _NOT_CONTENT = ("workers", "backend")  # output settings that never change a sample

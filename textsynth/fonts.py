@@ -8,7 +8,6 @@ import json
 import logging
 import math
 import os
-import tomllib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -224,14 +223,9 @@ def read_families_file(directory: Path) -> tuple[dict[str, dict], dict[str, dict
     path = directory / FAMILIES_FILE
     if not path.is_file():
         return {}, {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TextsynthError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise TextsynthError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
-        raise TextsynthError(f"{path} is not valid TOML: {' '.join(str(exc).split())[:200]}") from None
+    from textsynth.config import read_toml
+
+    data = read_toml(path, what="")
 
     def bad(key: str, why: str) -> TextsynthError:
         return TextsynthError(f"{path}: {key} {why}")

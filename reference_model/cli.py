@@ -112,14 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"last share of --data kept for validation ({d['val_fraction']})")
     p.add_argument("--arch", "--preset", dest="arch", choices=tuple(PRESETS),
                    help=f"network architecture ({d['arch']}; --preset is its old name)")
+    p.add_argument("--init", help="start a new run from this run folder's weights (fine-tuning; same --arch)")
     length = p.add_mutually_exclusive_group(required=True)
     length.add_argument("--epochs", type=int)
     length.add_argument("--steps", type=int, help="total optimizer steps")
     p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training data")
     p.add_argument("--batch-size", type=int, help=f"samples per step ({d['batch_size']})")
-    p.add_argument("--learning-rate", type=float, help=f"Adam learning rate ({d['learning_rate']})")
+    p.add_argument("--learning-rate", type=float, help=f"learning rate ({d['learning_rate']})")
     p.add_argument("--lr-schedule", choices=("constant", "cosine"),
                    help=f"constant, or cosine decay to 2 %% over all steps of the run ({d['lr_schedule']})")
+    p.add_argument("--warmup-steps", type=int,
+                   help=f"cosine: linear warm-up from 1/25 of the rate over these steps ({d['warmup_steps']})")
+    p.add_argument("--optimizer", choices=("adam", "adamw"), help=f"optimizer ({d['optimizer']})")
+    p.add_argument("--weight-decay", type=float, help=f"adamw's decoupled weight decay ({d['weight_decay']})")
     p.add_argument("--clipnorm", type=float, help=f"gradient clipping norm ({d['clipnorm']})")
     p.add_argument("--seed", type=int, help=f"seed of initialization and shuffling ({d['seed']})")
     p.add_argument("--max-minutes", type=float, help="stop after this much training wall time")

@@ -33,6 +33,7 @@ class NaNLoss(TextsynthError):
 
 
 LR_SCHEDULES = ("constant", "cosine")
+OPTIMIZERS = ("adam", "adamw")
 
 
 @dataclass
@@ -42,12 +43,16 @@ class TrainConfig:
     val: str | None = None
     val_fraction: float = 0.02
     arch: str = "small"  # the network architecture (reference_model.model.PRESETS)
+    init: str | None = None  # a run folder whose weights a new run starts from (fine-tuning); same arch and charset
     epochs: int | None = None
     steps: int | None = None
     steps_per_epoch: int | None = None  # default: one pass over the training data
     batch_size: int = 64
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"  # constant | cosine: from learning_rate down to 2 % of it over the whole run
+    warmup_steps: int = 0  # cosine only: rise linearly from 1/25 of learning_rate over these first steps
+    optimizer: str = "adam"  # adam | adamw (decoupled weight decay)
+    weight_decay: float = 1e-4  # adamw only
     clipnorm: float = 5.0
     seed: int = 0
     max_minutes: float | None = None
@@ -173,11 +178,24 @@ def _open_run(cfg: TrainConfig, info: dict) -> dict:
 
 
 def _learning_rate(cfg: TrainConfig, total_steps: int):
-    """Adam's learning rate: a constant, or a cosine decay over every step of the run (`--epochs` x steps per
-    epoch, or `--steps`), which ends a fixed budget with small steps instead of stopping mid-stride."""
+    """The learning rate: a constant, or a cosine decay over every step of the run (`--epochs` x steps per
+    epoch, or `--steps`), which ends a fixed budget with small steps instead of stopping mid-stride; with
+    `warmup_steps`, first a linear rise from 1/25 of the rate (batch-normalized nets start unstable)."""
     if cfg.lr_schedule == "cosine":
+        warmup = min(cfg.warmup_steps, max(0, total_steps - 1))
+        if warmup:
+            return keras.optimizers.schedules.CosineDecay(
+                cfg.learning_rate / 25, decay_steps=max(1, total_steps - warmup), alpha=0.02,
+                warmup_target=cfg.learning_rate, warmup_steps=warmup)
         return keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=max(1, total_steps), alpha=0.02)
     return cfg.learning_rate
+
+
+def _optimizer(cfg: TrainConfig, total_steps: int):
+    rate = _learning_rate(cfg, total_steps)
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(rate, weight_decay=cfg.weight_decay, clipnorm=cfg.clipnorm)
+    return keras.optimizers.Adam(rate, clipnorm=cfg.clipnorm)
 
 
 def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, total_steps: int,
@@ -193,14 +211,28 @@ def _build(cfg: TrainConfig, state: dict, train_ds: Dataset, num_classes: int, t
     else:
         keras.utils.set_random_seed(cfg.seed)  # the same --seed gives the same initial weights
         model = build_model(cfg.arch, train_ds.width, train_ds.height, num_classes)
+        if cfg.init:
+            _start_from(model, cfg.init, train_ds)
+            log(f"starting from the weights of {cfg.init}")
     if optimizer is None:
-        optimizer = keras.optimizers.Adam(_learning_rate(cfg, total_steps), clipnorm=cfg.clipnorm)
+        optimizer = _optimizer(cfg, total_steps)
         if cfg.mixed_precision:
             optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
     model.compile(optimizer=optimizer)  # carries the optimizer (and its state) into checkpoints
     if not optimizer.built:  # slots made here, not lazily inside a replicated step
         optimizer.build(model.trainable_variables)
     return model, optimizer
+
+
+def _start_from(model: keras.Model, run: str, train_ds: Dataset) -> None:
+    """Copy a trained run's weights into `model` (built for the same architecture, charset and image size)."""
+    source = Recognizer.load(run)
+    if source.charset != train_ds.charset or (source.width, source.height) != (train_ds.width, train_ds.height):
+        raise TextsynthError(f"--init {run}: its charset or image size differs from the training data's")
+    weights = source.model.get_weights()
+    if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+        raise TextsynthError(f"--init {run}: its network is not the --arch given (weights of other shapes)")
+    model.set_weights(weights)
 
 
 def _train_step(model: keras.Model, optimizer, strategy: tf.distribute.Strategy, batch_size: int):
@@ -303,9 +335,13 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise TextsynthError(f"--lr-schedule: unknown schedule {cfg.lr_schedule!r} "
                              f"(choose {' or '.join(LR_SCHEDULES)})")
+    if cfg.optimizer not in OPTIMIZERS:
+        raise TextsynthError(f"--optimizer: unknown optimizer {cfg.optimizer!r} (choose {' or '.join(OPTIMIZERS)})")
+    if cfg.warmup_steps < 0 or not 0 <= cfg.weight_decay < 1:
+        raise TextsynthError("--warmup-steps must be at least 0 and --weight-decay in [0, 1)")
     train_ds, val_ds = load_data(cfg)
     num_classes = len(train_ds.charset) + 1
-    steps_t = time_steps(cfg.arch, train_ds.width)
+    steps_t = time_steps(cfg.arch, train_ds.width, train_ds.height)
     check_labels(train_ds, steps_t)
     check_labels(val_ds, steps_t)
     per_epoch = cfg.steps_per_epoch or max(1, len(train_ds) // cfg.batch_size)

@@ -60,17 +60,22 @@ def test_each_effect_replays_byte_identical_from_its_record(effect):
         assert np.array_equal(gen.painter.paint(params), image)
 
 
+def placed_within_margins(gen: SampleGenerator, cfg: RenderConfig, p) -> np.ndarray:
+    """Assert the record's ink as placed lies inside the canvas margins; return the text's laid-out mask."""
+    placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
+    h, w = placed.shape
+    m = cfg.canvas.margin
+    assert m <= p.x and p.x + w <= cfg.canvas.width - m and m <= p.y and p.y + h <= cfg.canvas.height - m
+    return gen.painter.layout.text_mask(p.font_id, p.text, p.font_size, p.tracking, p.word_spacing)
+
+
 @pytest.mark.parametrize("effect", GEOMETRY)
 def test_geometry_at_its_maximum_never_leaves_the_canvas_or_cuts_ink(effect):
     cfg = only(effect, at_max=True, max_angle=8.0, blur=1.0)
     gen = SampleGenerator(cfg)
-    m = cfg.canvas.margin
     for i in range(150):
         p = gen.params(i)
-        placed = gen.painter._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
-        h, w = placed.shape
-        assert m <= p.x and p.x + w <= cfg.canvas.width - m and m <= p.y and p.y + h <= cfg.canvas.height - m
-        laid_out = gen.painter.layout.text_mask(p.font_id, p.text, p.font_size, p.tracking, p.word_spacing)
+        laid_out = placed_within_margins(gen, cfg, p)
         warped = shape_ink(laid_out, p.replace(blur=0.0), 0.0)  # the geometry effects alone
         # the warp grew the box: no ink on the rows (and, but for the curve, columns) it added
         edges = [warped[0], warped[-1]] + ([] if effect == "curve" else [warped[:, 0], warped[:, -1]])

@@ -56,6 +56,53 @@ def test_image_ocr_preset_has_the_seed_shapes():
     assert model.get_layer("gru1").forward_layer.units == 512 and model.get_layer("gru2").backward_layer.units == 512
 
 
+def test_small_scales_the_line_to_32_px_in_the_graph_and_normalizes_its_trunk():
+    from keras import layers
+
+    from reference_model.model import multiply_adds, time_steps
+
+    model = build_model("small", 512, 64, 69)
+    assert tuple(model.get_layer("downscale").output.shape) == (None, 256, 32, 1)  # (width, height): halved
+    assert tuple(model.get_layer("conv1").output.shape) == (None, 128, 16, 32)  # the stride-2 stem
+    assert isinstance(model.get_layer("conv2"), layers.SeparableConv2D)
+    assert isinstance(model.get_layer("norm1"), layers.BatchNormalization)
+    assert tuple(model.output.shape) == (None, 64, 69) and time_steps("small", 512, 64) == 64
+    # A 48-px line is resized (not pooled) to 32 px: the same 64 time steps at 512 x 48 * (4 / 3) wide.
+    assert tuple(build_model("small", 384, 48, 69).output.shape) == (None, 64, 69)
+    with pytest.raises(ValueError, match="divide by"):
+        build_model("small", 500, 64, 69)
+    # image_ocr by hand: conv1 128x64x9x16, conv2 64x32x9x16x16, dense1 32x256x32, two GRU pairs, logits
+    gru = lambda steps, features, units: 2 * steps * 3 * (features * units + units * units)  # noqa: E731
+    expected = (128 * 64 * 9 * 16 + 64 * 32 * 9 * 16 * 16 + 32 * 256 * 32 + gru(32, 32, 512) + gru(32, 512, 512)
+                + 32 * 1024 * 69)
+    assert multiply_adds(build_model("image_ocr", 128, 64, 69)) == expected
+
+
+def test_warmup_rises_to_the_learning_rate_then_follows_the_cosine():
+    import keras
+
+    from reference_model.train import TrainConfig, _learning_rate, _optimizer
+
+    cfg = TrainConfig(data="d", out="o", learning_rate=2e-3, lr_schedule="cosine", warmup_steps=100)
+    rate = _learning_rate(cfg, 1100)
+    at = lambda step: float(keras.ops.convert_to_numpy(rate(step)))  # noqa: E731
+    assert at(0) == pytest.approx(2e-3 / 25, rel=1e-4)
+    assert at(50) == pytest.approx((2e-3 / 25 + 2e-3) / 2, rel=1e-3)
+    assert at(100) == pytest.approx(2e-3, rel=1e-4)
+    assert at(600) == pytest.approx(2e-3 * (0.02 + 0.98 * 0.5), rel=1e-3)  # half way down after the warm-up
+    assert at(1100) == pytest.approx(2e-3 * 0.02, rel=1e-3)
+    adamw = _optimizer(TrainConfig(data="d", out="o", optimizer="adamw", weight_decay=0.05), 10)
+    assert isinstance(adamw, keras.optimizers.AdamW) and adamw.weight_decay == pytest.approx(0.05)
+
+
+def test_unknown_optimizer_is_one_line(tiny_data, tmp_path):
+    from reference_model.train import TrainConfig, train
+
+    cfg = TrainConfig(data=str(tiny_data), out=str(tmp_path / "r"), arch="tiny", epochs=1, optimizer="sgd")
+    with pytest.raises(TextsynthError, match="--optimizer: unknown optimizer 'sgd'"):
+        train(cfg, log=lambda *_: None)
+
+
 def test_width_becomes_the_time_axis_by_transposing():
     model = build_model("tiny", 128, 32, 10)
     image = np.zeros((1, 32, 128), np.uint8)
@@ -112,6 +159,20 @@ def test_training_refuses_data_whose_labels_cannot_fit(tiny_data, tmp_path):
     render(cfg, out, progress=False)
     with pytest.raises(TextsynthError, match=r"sample \d+ \(['\"].+['\"]\) needs \d time steps .* the model has 4"):
         train(TrainConfig(data=str(out), val=str(out), out=str(tmp_path / "run"), arch="tiny", epochs=1))
+
+
+@pytest.mark.slow
+def test_init_starts_a_new_run_from_a_trained_runs_weights(trained_run, tiny_data, tmp_path):
+    from reference_model.train import TrainConfig, train
+
+    run, _ = trained_run
+    cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(tmp_path / "tuned"), arch="tiny", steps=2,
+                      batch_size=16, learning_rate=1e-9, val_samples=64, init=str(run))
+    assert train(cfg, log=lambda *_: None)["cer"] == 0.0  # it reads the 64 samples from its first epoch
+    other = TrainConfig(data=str(tiny_data), out=str(tmp_path / "wrong"), arch="small_lowres", steps=1,
+                        init=str(run))
+    with pytest.raises(TextsynthError, match="--init .*not the --arch given"):
+        train(other, log=lambda *_: None)
 
 
 @pytest.mark.slow

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+# The bundled monospace families (receipt and POS printers print in fixed-width faces).
+MONOSPACE = ("Anonymous Pro", "B612 Mono", "DejaVu Sans Mono", "Go Mono", "JetBrains Mono", "Liberation Mono",
+             "mononoki", "PT Mono")
+# Heavy, condensed and display families (signs are lettered in them).
+DISPLAY = ("Averia Sans GWF", "Averia Serif GWF", "Dosis", "Irianis ADF Std", "League Spartan", "Mekanus ADF Std",
+           "PT Sans Narrow")
+
 # A preset names every setting it depends on, so it keeps its look when the defaults move on.
 PRESETS: dict[str, dict[str, Any]] = {
     # The defaults: the mix chosen by measurement on the transfer benchmark (benchmarks/transfer/).
@@ -48,6 +55,41 @@ PRESETS: dict[str, dict[str, Any]] = {
             "motion": {"p": 0.4, "amount": [2.0, 7.0]}, "defocus": {"p": 0.5, "amount": [0.4, 1.6]},
             "contrast": {"p": 0.5, "amount": [0.6, 1.2]}, "gamma": {"p": 0.5},
             "downscale": {"p": 0.4, "amount": [0.4, 0.9]}, "jpeg": {"p": 0.6, "amount": [30.0, 85.0]},
+        },
+    },
+    # Shop receipts: thermal, dot-matrix and toner print, faded and low-contrast ink, shop text mostly in
+    # capitals, monospace faces favoured, lines captured at low resolution (often binarized) and scaled up.
+    "receipt": {
+        "text": {"source": "mix:shop=0.5,numbers=0.2,words=0.15,random=0.15", "min_len": 2, "max_len": 16,
+                 "upper": 0.6},
+        "fonts": {"family_weights": {f: 4.0 for f in MONOSPACE}},
+        "augment": {"max_angle": 1.5, "noise": 0.25, "blur": 0.3, "background": [175, 255], "foreground": [0, 140]},
+        "effects": {
+            "thermal": {"p": 0.35}, "dot_matrix": {"p": 0.2}, "toner": {"p": 0.15},
+            "capture": {"p": 0.5, "amount": [12.0, 28.0]}, "faded": {"p": 0.3}, "paper": {"p": 0.5},
+            "ink_variation": {"p": 0.3}, "neighbours": {"p": 0.3}, "specks": {"p": 0.2}, "strike": {"p": 0.03},
+            "backdrop": {"p": 0.0}, "inverted": {"p": 0.0}, "shadow": {"p": 0.05}, "light": {"p": 0.15},
+            "perspective": {"p": 0.05}, "curve": {"p": 0.05}, "elastic": {"p": 0.0}, "motion": {"p": 0.05},
+            "defocus": {"p": 0.3, "amount": [0.3, 1.0]}, "downscale": {"p": 0.2}, "jpeg": {"p": 0.4},
+        },
+    },
+    # Signs and shop fronts: short words, many in capitals, heavy and display faces, drop shadows, extrusions
+    # and outlines, light text on dark as often as dark on light, close luminance pairs, strong perspective
+    # and light, camera blur and low resolution. (Give photographs with --backgrounds for the backdrop.)
+    "scene": {
+        "text": {"source": "mix:words=0.55,shop=0.15,lines=0.1,numbers=0.1,random=0.1", "min_len": 2,
+                 "max_len": 14, "upper": 0.5},
+        "fonts": {"min_size": 0.55, "max_size": 0.95, "family_weights": {f: 3.0 for f in DISPLAY}},
+        "typeset": {"left_aligned": 0.7, "indent": [0.0, 0.3]},
+        "augment": {"max_angle": 5.0, "noise": 0.15, "blur": 0.5, "background": [100, 255], "foreground": [0, 80]},
+        "effects": {
+            "drop_shadow": {"p": 0.25}, "outline": {"p": 0.15}, "inverted": {"p": 0.4},
+            "perspective": {"p": 0.4, "amount": [-0.2, 0.2]}, "shear": {"p": 0.3}, "curve": {"p": 0.15},
+            "light": {"p": 0.5, "amount": [0.1, 0.6]}, "shadow": {"p": 0.3}, "gradient": {"p": 0.4},
+            "paper": {"p": 0.4}, "backdrop": {"p": 0.6}, "rules": {"p": 0.0}, "neighbours": {"p": 0.1},
+            "strike": {"p": 0.0}, "specks": {"p": 0.2}, "contrast": {"p": 0.5, "amount": [0.5, 1.2]},
+            "gamma": {"p": 0.4}, "defocus": {"p": 0.4, "amount": [0.4, 1.6]}, "motion": {"p": 0.2},
+            "downscale": {"p": 0.3}, "capture": {"p": 0.3, "amount": [14.0, 32.0]}, "jpeg": {"p": 0.5},
         },
     },
 }

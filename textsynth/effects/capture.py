@@ -1,0 +1,51 @@
+"""Capture at low resolution: the line as a scanner or camera saw it, a few pixels high (sometimes
+binarized, as fax, receipt and document scanners store it), then scaled up to the canvas the way a
+recognizer's input fitting scales a small real crop."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from textsynth.draws import pick
+from textsynth.effects.spec import EffectSpec, amount, f32, whole
+
+GRAY, BINARY = 1, 2  # capture_mode
+
+
+def capture(image: np.ndarray, text_height: float, box_height: int, binary: bool, dark_ink: bool = True) -> np.ndarray:
+    """`image` (uint8) as captured with its text box `text_height` px high instead of `box_height`, and scaled
+    back up bilinearly. `binary`: thresholded to two gray levels at the small size first, as a document
+    scanner does it: against the local background (so light falloff does not flood the line), by a fifth of
+    the line's contrast (so faint text keeps its strokes); `dark_ink`: the ink is darker than the paper."""
+    h, w = image.shape
+    scale = min(1.0, text_height / max(box_height, 1))
+    small_size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
+    if binary:
+        smooth = cv2.GaussianBlur(small, (0, 0), 0.6).astype(np.float32)
+        background = cv2.GaussianBlur(smooth, (0, 0), max(2.0, 0.8 * text_height))
+        low, high = np.percentile(smooth, (2, 98))
+        step = np.float32(0.2 * max(float(high - low), 4.0))
+        ink = smooth < background - step if dark_ink else smooth > background + step
+        if ink.any() and not ink.all():  # two levels: the mean of each side of the threshold
+            small = np.where(ink, np.uint8(round(float(small[ink].mean()))),
+                             np.uint8(round(float(small[~ink].mean()))))
+    if small.shape != image.shape:
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return small
+
+
+def _capture(frame) -> None:
+    p = frame.p
+    frame.image = capture(frame.image, p.capture, frame.box[3], p.capture_mode == BINARY, not p.inverted)
+
+
+EFFECTS = (
+    EffectSpec(
+        "capture", 26, {"capture": f32(), "capture_mode": whole("uint8")},
+        lambda e, u, c: {"capture": amount(e, u), "capture_mode": GRAY + pick(u[2], 2)}, "pixels", _capture,
+        step=25, amount=(12.0, 28.0), bounds=(8.0, 64.0),
+        doc="low-resolution capture: the text's height in pixels when captured (`capture_mode` 1 gray, "
+        "2 binarized), scaled back up"),
+)

@@ -25,6 +25,9 @@ from reference_model.model import PRESETS, Preset, build_model, multiply_adds  #
 
 # Variants tried beside the presets (names say what differs from `small`).
 CANDIDATES: dict[str, Preset] = {
+    # textsynth 0.2's trunk (a little wider) on the line averaged to 32 px: the cheap control
+    "small_lowres": Preset(filters=(16, 32, 64), pools=((2, 2), (2, 2), (1, 2)), dense=128, rnn=128,
+                           input_height=32),
     # `small`'s trunk with plain 3x3 convs instead of depthwise-separable ones (4 convs, then 6)
     "stem_plain4": Preset(filters=(32, 64, 128, 128), pools=((1, 1), (2, 2), (1, 2), (1, 2)), dense=256, rnn=160,
                           input_height=32, batch_norm=True, stem_stride=2),

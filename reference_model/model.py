@@ -46,9 +46,6 @@ PRESETS: dict[str, Preset] = {
     # one full conv and five depthwise-separable ones, 64 time steps of 4 px, GRU 160 pairs.
     "small": Preset(filters=(32, 64, 96, 128, 160, 192), pools=((1, 1), (2, 2), (1, 1), (1, 2), (1, 1), (1, 2)),
                     dense=256, rnn=160, input_height=32, batch_norm=True, separable=True, stem_stride=2),
-    # textsynth 0.2's trunk on the line halved to 32 px, a little wider: the cheap control.
-    "small_lowres": Preset(filters=(16, 32, 64), pools=((2, 2), (2, 2), (1, 2)), dense=128, rnn=128,
-                           input_height=32),
     # textsynth 0.2's `small`: three plain convs at full resolution, no normalization (the previous weights).
     "small_v2": Preset(filters=(8, 24, 48), pools=((2, 2), (2, 2), (2, 2)), dense=64, rnn=128),
     # For tests: ~100k parameters; overfits 64 samples in about 500 steps.

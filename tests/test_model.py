@@ -169,7 +169,7 @@ def test_init_starts_a_new_run_from_a_trained_runs_weights(trained_run, tiny_dat
     cfg = TrainConfig(data=str(tiny_data), val=str(tiny_data), out=str(tmp_path / "tuned"), arch="tiny", steps=2,
                       batch_size=16, learning_rate=1e-9, val_samples=64, init=str(run))
     assert train(cfg, log=lambda *_: None)["cer"] == 0.0  # it reads the 64 samples from its first epoch
-    other = TrainConfig(data=str(tiny_data), out=str(tmp_path / "wrong"), arch="small_lowres", steps=1,
+    other = TrainConfig(data=str(tiny_data), out=str(tmp_path / "wrong"), arch="image_ocr", steps=1,
                         init=str(run))
     with pytest.raises(TextsynthError, match="--init .*not the --arch given"):
         train(other, log=lambda *_: None)

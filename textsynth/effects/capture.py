@@ -24,9 +24,10 @@ def capture(image: np.ndarray, text_height: float, box_height: int, binary: bool
     small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
     if binary:
         smooth = cv2.GaussianBlur(small, (0, 0), 0.6).astype(np.float32)
-        background = cv2.GaussianBlur(smooth, (0, 0), max(2.0, 0.8 * text_height))
-        low, high = np.percentile(smooth, (2, 98))
-        step = np.float32(0.2 * max(float(high - low), 4.0))
+        reach = 2 * max(2, round(0.8 * text_height)) + 1  # a box about two text heights wide
+        background = cv2.blur(smooth, (reach, reach), borderType=cv2.BORDER_REPLICATE)
+        low, high = cv2.minMaxLoc(smooth)[:2]  # of the smoothed line: speckle does not set the contrast
+        step = np.float32(0.2 * max(high - low, 4.0))
         ink = smooth < background - step if dark_ink else smooth > background + step
         if ink.any() and not ink.all():  # two levels: the mean of each side of the threshold
             small = np.where(ink, np.uint8(round(float(small[ink].mean()))),

@@ -43,9 +43,6 @@ CANDIDATES: dict[str, Preset] = {
     # `small` at the full 64 px (no in-graph downscale)
     "h64_sep": Preset(filters=(16, 48, 96, 128, 160, 192), pools=((2, 2), (2, 2), (2, 2), (1, 2), (1, 1), (1, 2)),
                       dense=256, rnn=160, batch_norm=True, separable=True),
-    # `small` with GRU 256
-    "small_gru256": Preset(filters=(32, 64, 96, 128, 160, 192), pools=((1, 1), (2, 2), (1, 1), (1, 2), (1, 1), (1, 2)),
-                           dense=256, rnn=256, input_height=32, batch_norm=True, separable=True, stem_stride=2),
 }
 
 

@@ -60,8 +60,9 @@ class RenderResult:
         total = sum(r.bytes for r in m.shards)
         redrawn = sum(m.text_source.get("redrawn_not_fitting", {}).values())
         note = f"; {redrawn} drawn texts did not fit the canvas and were redrawn" if redrawn else ""
+        workers = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
         return (f"{m.n} samples, {len(m.shards)} shards, {_human(total)} in {self.out}; rendered {self.rendered} "
-                f"in {self.seconds:.1f} s = {rate:,.0f} samples/s with {self.workers} workers{note}")
+                f"in {self.seconds:.1f} s = {rate:,.0f} samples/s with {workers}{note}")
 
 
 @dataclass(frozen=True)

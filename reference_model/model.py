@@ -84,9 +84,15 @@ def build_model(preset: str = "small", width: int = 512, height: int = 64, num_c
         else:
             x = layers.Resizing(trunk_w, trunk_h, interpolation="area", name="downscale")(x)
     for k, (filters, pool) in enumerate(zip(p.filters, p.pools), start=1):
-        conv = layers.SeparableConv2D if p.separable and k > 1 else layers.Conv2D
+        separable = p.separable and k > 1
+        conv = layers.SeparableConv2D if separable else layers.Conv2D
+        # Without normalization, He initialization keeps the relu activations' scale through the trunk (the
+        # seed's and 0.2's networks, whose tests and weights depend on it); batch norm rescales anyway.
+        init = {} if p.batch_norm else (
+            {"depthwise_initializer": "he_normal", "pointwise_initializer": "he_normal"} if separable
+            else {"kernel_initializer": "he_normal"})
         x = conv(filters, 3, strides=p.stem_stride if k == 1 else 1, padding="same", use_bias=not p.batch_norm,
-                 activation=None if p.batch_norm else "relu", name=f"conv{k}")(x)
+                 activation=None if p.batch_norm else "relu", name=f"conv{k}", **init)(x)
         if p.batch_norm:
             x = layers.BatchNormalization(name=f"norm{k}")(x)
             x = layers.ReLU(name=f"relu{k}")(x)

@@ -16,7 +16,8 @@ from reference_model.model import build_model
 from textsynth.dataset import Dataset, open_dataset
 
 
-def _train_step(model, loss_fn):
+def train_step(model, loss_fn):
+    """A traced training step (Adam 1e-3, clipnorm 5) of `model` under `loss_fn(labels, lengths, logits)`."""
     optimizer = keras.optimizers.Adam(1e-3, clipnorm=5.0)
 
     @tf.function
@@ -30,7 +31,7 @@ def _train_step(model, loss_fn):
     return step
 
 
-def _time_training(step, batches, steps: int) -> dict:
+def time_training(step, batches, steps: int) -> dict:
     """Steady state: 3 warm-up steps (tracing), then `steps` timed ones, data fetch included."""
     it = iter(batches)
     for _ in range(3):
@@ -137,8 +138,8 @@ def run_benchmark(data: str | Path, arch: str = "small", batch_size: int = 64, t
     n = sum(int(next(it)["images"].shape[0]) for _ in range(200))
     result["data_only_samples_per_s"] = n / (time.perf_counter() - t)
 
-    ours = _train_step(net, lambda labels, lengths, logits: ctc_loss(labels, logits))
-    result["training"] = _time_training(ours, tfds, train_steps)
+    ours = train_step(net, lambda labels, lengths, logits: ctc_loss(labels, logits))
+    result["training"] = time_training(ours, tfds, train_steps)
     result["training"]["pipeline"] = "Dataset.to_tf_dataset (windowed block reads) + tf.nn.ctc_loss, sparse labels"
 
     result["ctc_loss_only"] = _loss_only(result["time_steps"], num_classes, batch_size, ds.max_len)
@@ -149,8 +150,8 @@ def run_benchmark(data: str | Path, arch: str = "small", batch_size: int = 64, t
         n = sum(int(next(base_it)["images"].shape[0]) for _ in range(50))
         result["baseline_data_only_samples_per_s"] = n / (time.perf_counter() - t)
         base_model = build_model(arch, ds.width, ds.height, num_classes)
-        base_step = _train_step(base_model, lambda labels, lengths, logits: keras_ctc_loss(labels, lengths, logits))
-        result["baseline"] = _time_training(base_step, keras_io_baseline_batches(ds, batch_size), train_steps)
+        base_step = train_step(base_model, lambda labels, lengths, logits: keras_ctc_loss(labels, lengths, logits))
+        result["baseline"] = time_training(base_step, keras_io_baseline_batches(ds, batch_size), train_steps)
         result["baseline"]["pipeline"] = "keras.io style: per-sample Python generator + keras.ops.ctc_loss (dense)"
         result["speedup_vs_baseline"] = result["training"]["samples_per_s"] / result["baseline"]["samples_per_s"]
 

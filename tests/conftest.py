@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import h5py
+import hdf5plugin  # noqa: F401  (registers HDF5's zstd filter: plain h5py reads format 3's images)
 import numpy as np
 import pytest
 

@@ -17,7 +17,7 @@ from textsynth.shards import file_sha256
 
 
 def test_shard_format_read_back_with_plain_h5py(tmp_path):
-    cfg = small_config()
+    cfg = small_config(output__compression="none")  # format 1 (format 3: tests/test_sensor_storage.py)
     render(cfg, tmp_path / "ds", progress=False)
     ds = tmp_path / "ds"
     manifest = json.loads((ds / "manifest.json").read_text())
@@ -62,7 +62,7 @@ def test_one_and_two_workers_write_identical_shards(tmp_path):
 
 
 def test_gzip_compression_keeps_the_arrays(tmp_path):
-    render(small_config(), tmp_path / "plain", progress=False)
+    render(small_config(output__compression="none"), tmp_path / "plain", progress=False)
     render(small_config(output__compression="gzip"), tmp_path / "gz", progress=False)
     assert_same_arrays(read_arrays(tmp_path / "plain"), read_arrays(tmp_path / "gz"))
     with h5py.File(tmp_path / "gz" / "shard-00000.h5") as f:

@@ -34,7 +34,9 @@ MEMORY_LIMIT = 1 << 30
 
 
 def tiny_config(**changes):
-    cfg = small_config(n=8, output__shard_size=4, **changes)
+    # format 1 (raw or gzip images): the hostile edits below replace its images; format 3's own hostile shards
+    # are in test_sensor_storage.py
+    cfg = small_config(n=8, output__shard_size=4, **{"output__compression": "none", **changes})
     cfg.canvas.width, cfg.canvas.height = 48, 16
     cfg.text.min_len, cfg.text.max_len = 2, 4
     return cfg
@@ -332,7 +334,7 @@ def test_huge_charset_is_checked_in_linear_time():
 # -- fuzz ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["gzip", "none"])
+@pytest.fixture(scope="module", params=["gzip", "none", "zstd"])
 def fuzz_base(tmp_path_factory, request):
     """One shard of 6 samples (16x16): mostly metadata, so most flips hit HDF5 structures."""
     out = tmp_path_factory.mktemp("fuzz") / "ds"
@@ -568,7 +570,7 @@ def test_size_estimate_is_an_upper_bound(tmp_path):
     from textsynth.pipeline import estimate_bytes
 
     cfg = small_config(n=300, output__shard_size=100)
-    for compression in ("none", "gzip"):
+    for compression in ("none", "gzip", "zstd"):
         cfg.output.compression = compression
         out = tmp_path / compression
         result = render(cfg, out, progress=False)

@@ -12,7 +12,7 @@ import PIL
 
 from textsynth.effects.registry import EFFECT_FIELDS, OFF
 from textsynth.fileio import atomic_write_text
-from textsynth.format import RESIDUAL_FORMAT_VERSION
+from textsynth.format import RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
 from textsynth.manifest import Manifest
 
 
@@ -82,7 +82,7 @@ in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
 
 ## Load it with plain h5py
 ```python
-import json, h5py
+import json, h5py{{plugin}}
 manifest = json.load(open("manifest.json"))
 charset = manifest["charset"]
 with h5py.File(manifest["shards"][0]["file"], "r") as f:
@@ -96,9 +96,35 @@ print("".join(charset[i] for i in labels[0][: lengths[0]]), texts[0])
 (version {m.format_version}).
 """
     path = out / "README.md"
-    text = text.replace("{residual}", _RESIDUAL_NOTE if m.format_version == RESIDUAL_FORMAT_VERSION else "")
+    notes = {RESIDUAL_FORMAT_VERSION: _RESIDUAL_NOTE, SENSOR_FORMAT_VERSION: _SENSOR_NOTE}
+    text = text.replace("{residual}", notes.get(m.format_version, "")).replace(
+        "{plugin}", "\nimport hdf5plugin  # pip install hdf5plugin: HDF5's zstd filter"
+        if m.format_version == SENSOR_FORMAT_VERSION else "")
     atomic_write_text(path, text)
     return path
+
+
+# Version 3 shards store each line before its sensor stage, rows less the row above, as zstd chunks (FORMAT.md).
+_SENSOR_NOTE = """This dataset (format 3, `--compression zstd`) stores each line before its sensor noise, each row less
+the row above, as zstd chunks: reading `images` with h5py needs `pip install hdf5plugin`. The exact pixels:
+```python
+import hdf5plugin, numpy as np          # hdf5plugin: HDF5's zstd filter
+from textsynth.sensor import Sensor      # the two noise banks, regenerated from the seed (FORMAT.md)
+h, w = manifest["height"], manifest["width"]
+sensor = Sensor(w, h, manifest["seed"])
+names = ("noise_level", "noise_row", "noise_col", "paper", "paper_row", "paper_col", "width")
+with h5py.File(manifest["shards"][0]["file"], "r") as f:
+    images = np.cumsum(f["images"][:256], axis=1, dtype=np.uint8)  # undo the rows (mod 256)
+    p = {k: f["params/" + k][:256] for k in names}
+for k in range(len(images)):
+    line, wk = images[k].astype(np.int16), p["width"][k]
+    for bank, (a, r, c) in ((sensor.noise.bank, names[:3]), (sensor.paper.bank, names[3:6])):
+        if p[a][k] > 0:
+            t = np.rint(bank[p[r][k]:p[r][k] + h, p[c][k]:p[c][k] + wk] * np.float32(p[a][k]))
+            line[:, :wk] = np.clip(line[:, :wk] + np.clip(t, -255, 255), 0, 255)
+    images[k] = line
+```
+"""
 
 
 # Version 2 shards store images less their speckle: the few lines of numpy that add it back (FORMAT.md).

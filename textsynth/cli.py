@@ -51,7 +51,7 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "backgrounds": (("effects", "backgrounds"), str, "folder of PNG/JPEG images whose random crops become the paper"),
     "shard-size": (("output", "shard_size"), lambda v: parse_count(v, "--shard-size"), "samples per shard"),
     "workers": (("output", "workers"), str, "auto or a number of worker processes"),
-    "compression": (("output", "compression"), str, "none, gzip or residual"),
+    "compression": (("output", "compression"), str, "zstd (the default: ~5 KB a line), none, gzip or residual"),
     "backend": (("output", "backend"), str, "loky (local processes) or dask"),
 }
 

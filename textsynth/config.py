@@ -105,7 +105,9 @@ EffectsConfig = dataclasses.make_dataclass("EffectsConfig", [
 @dataclass
 class OutputConfig:
     shard_size: int = 10_000
-    compression: str = "none"  # none | gzip | residual (gzip of the pixels less their regenerable speckle)
+    # zstd (format 3: the lines before their regenerable sensor noise) | none | gzip (format 1: the pixels)
+    # | residual (format 2: gzip of the pixels less their regenerable speckle)
+    compression: str = "zstd"
     workers: str = "auto"  # auto | a positive count; does not change the data
     backend: str = "loky"  # loky | dask; does not change the data
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +16,16 @@ import numpy as np
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
-from textsynth.format import RESIDUAL_FORMAT_VERSION
+from textsynth.format import RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.open_shards import OpenShards
 from textsynth.read_plan import ReadPlan, Segment, Window, cut_batches, plan_windows
 from textsynth.record import SampleParams, params_from_columns
+from textsynth.sensor import Sensor, add_sensor
 from textsynth.shard_safety import (
     check_columns,
+    check_sensor_banks,
+    check_sensor_columns,
     check_speckle_bank,
     check_speckle_columns,
     open_shard,
@@ -31,6 +36,23 @@ from textsynth.shard_safety import (
 )
 from textsynth.shards import read_small_columns
 from textsynth.speckle import SpeckleSource, add_speckle, painter_speckle
+
+_PIECE = 128  # samples a decoding thread takes at a time (two zstd chunks)
+_DECODERS = min(4, os.cpu_count() or 1)
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
+_POOL_LOCK = threading.Lock()
+
+
+def _decoder_pool() -> ThreadPoolExecutor:
+    """The threads that decode a window's blocks, made on first use in each process (a forked child, such as a
+    DataLoader worker, has none of its parent's threads, so it makes its own pool)."""
+    global _POOL, _POOL_LOCK
+    if _POOL is not None and _POOL[0] != os.getpid():
+        _POOL, _POOL_LOCK = None, threading.Lock()  # the parent's lock may have been held when it forked
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = (os.getpid(), ThreadPoolExecutor(_DECODERS, thread_name_prefix="textsynth-decode"))
+        return _POOL[1]
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,8 @@ class Dataset:
         self._open = OpenShards()  # a bounded set of open files, least recently used closed
         self._columns: dict[str, dict[str, np.ndarray]] = {}
         self._speckle: SpeckleSource | None = None  # made when a residual shard is first read
+        self._sensor: Sensor | None = None  # made when a sensor shard (format 3) is first read
+        self._sensor_shards: set[str] = set()  # the shards whose lines the sensor stage is replayed on
         self._lock = threading.Lock()  # tf.data reads windows from several threads
 
     # -- opening ------------------------------------------------------------------------------------
@@ -86,7 +110,7 @@ class Dataset:
     def __getstate__(self) -> dict:
         # h5py handles must never cross processes: each process opens its own.
         state = self.__dict__.copy()
-        state["_columns"], state["_speckle"] = {}, None
+        state["_columns"], state["_speckle"], state["_sensor"] = {}, None, None
         del state["_lock"], state["_open"]
         return state
 
@@ -108,8 +132,13 @@ class Dataset:
         record = self._records[name]
         f = open_shard(shard_path(self.root, record), record, self.manifest)
         try:
-            if shard_version(f) == RESIDUAL_FORMAT_VERSION:
+            version = shard_version(f)
+            if version == RESIDUAL_FORMAT_VERSION:
                 check_speckle_bank(f, self._speckle_source(), record.file)
+            elif version == SENSOR_FORMAT_VERSION:
+                check_sensor_banks(f, self._sensor_banks(), record.file)
+                with self._lock:
+                    self._sensor_shards.add(name)
         except BaseException:
             f.close()
             raise
@@ -123,6 +152,11 @@ class Dataset:
         if self._speckle is None:
             self._speckle = painter_speckle(self.width, self.height, self.manifest.seed)
         return self._speckle
+
+    def _sensor_banks(self) -> Sensor:
+        if self._sensor is None:
+            self._sensor = Sensor(self.width, self.height, self.manifest.seed)
+        return self._sensor
 
     def _small_columns(self, record: ShardRecord) -> dict[str, np.ndarray]:
         """A shard's labels, lengths, texts and params, read once (under 1 KB per sample) and checked."""
@@ -144,16 +178,20 @@ class Dataset:
         check_columns(cols, record, len(self.charset), self.max_len)
         if "speckle_mode" in cols:
             check_speckle_columns(cols, record, self._speckle_source())
+        if record.file in self._sensor_shards:
+            check_sensor_columns(cols, record, self._sensor_banks())
         return cols
 
     def _images(self, record: ShardRecord, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         """Images [start, stop) of a shard (shard-local), read with the bounds of `shard_safety.read_images`;
-        a residual shard's speckle is added back from its checked columns."""
+        a residual shard's speckle is added back, a sensor shard's sensor stage replayed, from its checked columns."""
         with self._open.use(record.file, self._open_checked) as shard:
             out = read_images(shard.images, start, stop, out, record.file)
         cols = self._small_columns(record)
         if "speckle_mode" in cols:
             add_speckle(out, cols, start, self._speckle_source())
+        elif record.file in self._sensor_shards:
+            add_sensor(out, cols, start, self._sensor_banks())
         return out
 
     # -- random access ------------------------------------------------------------------------------
@@ -221,17 +259,28 @@ class Dataset:
         return plan_windows(self.segments, plan)
 
     def read_window(self, window: Window) -> dict[str, np.ndarray]:
-        """All samples of a window, read as contiguous blocks (never sample by sample)."""
+        """All samples of a window, read as contiguous blocks (never sample by sample); compressed blocks are
+        decoded by a few threads at once (zstd, numpy and OpenCV release the GIL)."""
         n = sum(b - a for _, a, b in window)
         images = np.empty((n, self.height, self.width), np.uint8)
         labels = np.empty((n, self.max_len), np.int32)
         lengths = np.empty(n, np.int32)
         index = np.empty(n, np.int64)
         width = np.empty(n, np.int32)
+        pieces, o = [], 0
+        for k, a, b in window:
+            for lo in range(a, b, _PIECE):
+                hi = min(b, lo + _PIECE)
+                pieces.append((self.segments[k].shard, lo, hi, images[o + lo - a:o + hi - a]))
+            o += b - a
+        if len(pieces) > 1 and _DECODERS > 1:
+            list(_decoder_pool().map(lambda piece: self._images(*piece), pieces))
+        else:
+            for piece in pieces:
+                self._images(*piece)
         o = 0
         for k, a, b in window:
             record = self.segments[k].shard
-            self._images(record, a, b, images[o:o + b - a])
             cols = self._small_columns(record)
             labels[o:o + b - a] = cols["labels"][a:b]
             lengths[o:o + b - a] = cols["label_length"][a:b]

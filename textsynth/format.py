@@ -10,13 +10,19 @@ from textsynth.record import PARAM_DTYPES
 
 FORMAT_NAME = "textsynth"
 # Version 1: `images` holds the pixels (raw or gzip). Version 2: `images` holds the speckle residual
-# (`speckle_residual`), gzip-compressed; a reader adds the regenerated speckle back. Both are read.
+# (`speckle_residual`), gzip-compressed; a reader adds the regenerated speckle back. Version 3 (the default):
+# `images` holds each line before the sensor stage (`textsynth.sensor`), each row less the row above it, as
+# zstd chunks, and the small columns are gzip chunks; a reader undoes the rows and replays the sensor stage.
 FORMAT_VERSION = 1
 RESIDUAL_FORMAT_VERSION = 2
-READABLE_VERSIONS = (FORMAT_VERSION, RESIDUAL_FORMAT_VERSION)
+SENSOR_FORMAT_VERSION = 3
+READABLE_VERSIONS = (FORMAT_VERSION, RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION)
 
 # How `images` may be stored (`--compression`): the codec and the form of the pixels.
-STORAGES = ("none", "gzip", "residual")
+STORAGES = ("zstd", "none", "gzip", "residual")
+ZSTD_FILTER = 32015  # the HDF5 filter id registered for Zstandard (what `pip install hdf5plugin` decodes)
+ZSTD_LEVEL = 3  # FORMAT.md: level 3 writes ~2x faster than 5 for the same size on these lines
+COLUMN_CHUNK_BYTES = 64 * 1024  # a version 3 shard's gzip small columns: chunks of at most this many bytes
 CHUNK_SAMPLES = 64  # images are chunked by blocks of this many samples
 GZIP_LEVEL = 4
 RESIDUAL_GZIP_LEVEL = 1  # residual shards: level 1 writes ~1.7x faster than 4 for 2 % more bytes (FORMAT.md)
@@ -31,8 +37,10 @@ BYTES_PER_SYMBOL = 4  # the most UTF-8 bytes a symbol of the text column takes
 MAX_SHARD_COLUMN_BYTES = 512 * 2**20
 # zlib cannot compress more than ~1032:1; compressed images claiming more are a decompression bomb.
 MAX_DEFLATE_RATIO = 1100
-# The speckle levels a residual shard may use (the config's bound on `augment.noise`).
+# The speckle levels a residual or sensor shard may use (the config's bound on `augment.noise`), and the paper
+# texture amounts a sensor shard may use (the `paper` effect's bounds).
 MAX_NOISE_LEVEL = 2.0
+MAX_PAPER_LEVEL = 40.0
 
 
 def param_bytes_per_sample() -> int:
@@ -67,9 +75,14 @@ def shard_bytes_bound(count: int, width: int, height: int, max_len: int, max_tex
     per_chunk = min(CHUNK_SAMPLES, count) * height * width
     chunks = math.ceil(count / min(CHUNK_SAMPLES, count))
     images = chunks * (max_compressed_chunk(per_chunk) if compression != "none" else per_chunk)
-    return images + count * (4 * max_len + 4 + max_text_bytes + param_bytes_per_sample()) + 64 * 1024 + 1024 * chunks
+    columns = count * (4 * max_len + 4 + max_text_bytes + param_bytes_per_sample())
+    if compression == "zstd":  # gzip column chunks: each column's chunk index, and gzip's worst case per chunk
+        datasets = 3 + len(PARAM_DTYPES)
+        column_chunks = datasets + math.ceil(columns / COLUMN_CHUNK_BYTES) * 2
+        columns += datasets * 4096 + column_chunks * (1024 + COLUMN_CHUNK_BYTES // 256)
+    return images + columns + 64 * 1024 + 1024 * chunks
 
 
 def storage_version(compression: str) -> int:
     """The format version of a dataset whose images are stored as `compression` says."""
-    return RESIDUAL_FORMAT_VERSION if compression == "residual" else FORMAT_VERSION
+    return {"residual": RESIDUAL_FORMAT_VERSION, "zstd": SENSOR_FORMAT_VERSION}.get(compression, FORMAT_VERSION)

@@ -48,6 +48,8 @@ class SampleGenerator:
             f"canvas at font size >= {self.painter.min_size} px after {_MAX_REDRAWS} tries: "
             "lower --max-len or widen the canvas")
 
-    def sample(self, index: int, out: np.ndarray | None = None) -> tuple[SampleParams, np.ndarray]:
+    def sample(self, index: int, out: np.ndarray | None = None,
+               sensor: bool = True) -> tuple[SampleParams, np.ndarray]:
+        """Sample `index`'s record and pixels (`sensor=False`: before the sensor stage, as format 3 stores them)."""
         params = self.params(index)
-        return params, self.painter.paint(params, out)
+        return params, self.painter.paint(params, out, sensor)

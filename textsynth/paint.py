@@ -135,10 +135,11 @@ class Painter:
         return (f"text {text!r} ({len(text)} characters) does not fit a {self.width}x{self.height} canvas "
                 f"even at the smallest font size ({self.min_size} px)")
 
-    def paint(self, p: SampleParams, out: np.ndarray | None = None) -> np.ndarray:
+    def paint(self, p: SampleParams, out: np.ndarray | None = None, sensor: bool = True) -> np.ndarray:
         """The sample's pixels: uint8 (height, width), dark ink on a light background (written into `out` if given).
 
-        A variable-width sample fills columns [0, p.width); the columns after it are plain paper.
+        A variable-width sample fills columns [0, p.width); the columns after it are plain paper. `sensor=False`:
+        the line before the sensor stage (speckle, paper texture), as a format 3 shard stores it.
         """
         mask = self._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
         h, w = mask.shape
@@ -146,7 +147,7 @@ class Painter:
             raise TextsynthError(f"sample {p.index}: width {p.width} is outside 1..{self.width}")
         if p.x < 0 or p.y < 0 or p.x + w > p.width or p.y + h > self.height:
             raise TextsynthError(f"sample {p.index}: text box {w}x{h} at ({p.x}, {p.y}) leaves the canvas")
-        image = self.compositor.compose(p, mask, lambda rng: self._neighbour_ink(p, rng))
+        image = self.compositor.compose(p, mask, lambda rng: self._neighbour_ink(p, rng), sensor)
         if out is None:
             return image
         out[...] = image

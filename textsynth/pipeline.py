@@ -108,14 +108,16 @@ def render_shard(job: ShardJob) -> tuple[ShardRecord, int]:
                              max_text_bytes=max_text_bytes(gen.charset, cfg.text.max_len),
                              charset_json=gen.charset.to_json(), shard_index=job.index, first_index=job.first,
                              compression=cfg.output.compression, partial_tag=str(os.getpid()),
-                             speckle=painter_speckle(w, h, cfg.seed) if cfg.output.compression == "residual" else None)
+                             speckle=painter_speckle(w, h, cfg.seed) if cfg.output.compression == "residual" else None,
+                             sensor=gen.painter.compositor.sensor)
+        sensor = cfg.output.compression != "zstd"  # a zstd shard stores the lines before the sensor stage
         images = np.empty((min(BLOCK, job.count), h, w), np.uint8)
         with writer:
             for start in range(0, job.count, BLOCK):
                 n = min(BLOCK, job.count - start)
                 params, labels = [], []
                 for k in range(n):
-                    p, _ = gen.sample(job.first + start + k, out=images[k])
+                    p, _ = gen.sample(job.first + start + k, out=images[k], sensor=sensor)
                     params.append(p)
                     labels.append(gen.charset.encode(p.text))
                 writer.write(start, images[:n], labels, params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,21 +17,44 @@ from h5py import h5d, h5l, h5o, h5z
 from textsynth.errors import DatasetError, TextsynthError
 from textsynth.format import (
     CHUNK_SAMPLES,
+    COLUMN_CHUNK_BYTES,
     MAX_DEFLATE_RATIO,
     MAX_NOISE_LEVEL,
+    MAX_PAPER_LEVEL,
     READABLE_VERSIONS,
     RESIDUAL_FORMAT_VERSION,
+    SENSOR_FORMAT_VERSION,
+    ZSTD_FILTER,
     max_compressed_chunk,
     max_text_item_bytes,
 )
 from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES
+from textsynth.sensor import NOISE_COLUMNS, PAPER_COLUMNS, Sensor
 from textsynth.speckle import COL, LEVEL, MODE, MODES, NO_SPECKLE, ROW, SpeckleSource
+from textsynth.zstd_chunks import decode_chunk
 
 if TYPE_CHECKING:
     from textsynth.manifest import Manifest, ShardRecord
 
-# The only filter the format allows, and only on `images`; any other (an unavailable plugin included) is refused.
-ALLOWED_FILTERS = {h5z.FILTER_DEFLATE: "gzip (deflate)"}
+# h5py's low-level `read_direct_chunk` does not take h5py's lock itself: a reader's decoding threads (and
+# tf.data's) take it here around each call, so HDF5 is entered by one thread at a time; inflating runs outside.
+_HDF5_LOCK = getattr(h5py._objects, "phil", None) or threading.RLock()
+
+
+def _read_chunk(dset: h5py.Dataset, first: int) -> tuple[int, bytes]:
+    with _HDF5_LOCK:
+        return dset.id.read_direct_chunk((first,) + (0,) * (len(dset.shape) - 1))
+
+
+# The filters the format allows, by version: on `images` gzip (versions 1, 2) or zstd (version 3, alone); on the
+# small columns gzip in a version 3 shard only. Any other (an unavailable plugin included) is refused.
+ALLOWED_FILTERS = {h5z.FILTER_DEFLATE: "gzip (deflate)", ZSTD_FILTER: "zstd"}
+
+
+def _allowed(version: int, path: str) -> tuple[int, ...]:
+    if path == "images":
+        return (ZSTD_FILTER,) if version == SENSOR_FORMAT_VERSION else (h5z.FILTER_DEFLATE,)
+    return (h5z.FILTER_DEFLATE,) if version == SENSOR_FORMAT_VERSION else ()
 _LAYOUTS = {h5d.CONTIGUOUS: "contiguous", h5d.CHUNKED: "chunked", h5d.COMPACT: "compact", h5d.VIRTUAL: "virtual"}
 _LINKS = {h5l.TYPE_HARD: "a hard link", h5l.TYPE_SOFT: "a soft link", h5l.TYPE_EXTERNAL: "an external link"}
 
@@ -103,7 +127,7 @@ def _open_member(root: h5py.h5g.GroupID, path: str, shard: str):
     return obj
 
 
-def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], shard: str) -> int:
+def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], shard: str, version: int) -> int:
     """Layout, external storage and filters (before the shape: a virtual dataset's shape can open its sources);
     returns the bytes the dataset occupies in the file."""
     plist = dsid.get_create_plist()
@@ -115,11 +139,16 @@ def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], 
         raise DatasetError(f"shard {shard}: {path} keeps its data in external files; "
                            "the format only allows data stored in the shard")
     filters = [plist.get_filter(i) for i in range(plist.get_nfilters())]
+    allowed = _allowed(version, path)
     for fid, _flags, _values, fname in filters:
-        if fid not in ALLOWED_FILTERS or path != "images":
-            label = fname.decode("ascii", "replace") if isinstance(fname, bytes) else str(fname)
-            raise DatasetError(f"shard {shard}: {path} uses filter {fid} ({label or 'unnamed'}), which the format "
-                               "does not allow (only gzip, on images)")
+        if fid not in allowed:
+            label = ALLOWED_FILTERS.get(fid) or (fname.decode("ascii", "replace") if isinstance(fname, bytes)
+                                                 else str(fname))
+            what = " or ".join(ALLOWED_FILTERS[a] for a in allowed) or "none"
+            raise DatasetError(f"shard {shard}: {path} uses filter {fid} ({label or 'unnamed'}), which a version "
+                               f"{version} shard does not allow there (allowed: {what})")
+    if len(filters) > 1:
+        raise DatasetError(f"shard {shard}: {path} chains {len(filters)} filters; the format allows one")
     actual = dsid.shape
     dtype = dsid.dtype
     if actual != shape:
@@ -134,6 +163,9 @@ def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], 
     limit = (min(CHUNK_SAMPLES, shape[0]), *shape[1:]) if path == "images" else shape
     if len(chunks) != len(shape) or any(not 1 <= c <= m for c, m in zip(chunks, limit)):
         raise DatasetError(f"shard {shard}: {path} has chunks {chunks}; at most {limit} are allowed")
+    if filters and path != "images" and math.prod(chunks) * dtype.itemsize > COLUMN_CHUNK_BYTES:
+        raise DatasetError(f"shard {shard}: {path} has gzip chunks of {math.prod(chunks) * dtype.itemsize} bytes; "
+                           f"at most {COLUMN_CHUNK_BYTES} are allowed")
     if path == "images" and tuple(chunks[1:]) != shape[1:]:
         raise DatasetError(f"shard {shard}: images chunks {chunks} must hold whole images {shape[1:]}")
     wanted = math.prod(-(-s // c) for s, c in zip(shape, chunks))
@@ -143,7 +175,7 @@ def _check_storage(dsid: h5py.h5d.DatasetID, path: str, shape: tuple[int, ...], 
     if not filters and stored != wanted * chunk_bytes:
         raise DatasetError(f"shard {shard}: {path} declares {wanted * chunk_bytes} bytes but stores {stored}")
     if filters:
-        if stored * MAX_DEFLATE_RATIO < wanted * chunk_bytes:
+        if filters[0][0] == h5z.FILTER_DEFLATE and stored * MAX_DEFLATE_RATIO < wanted * chunk_bytes:
             raise DatasetError(f"shard {shard}: {path} stores {stored} compressed bytes for {wanted * chunk_bytes}: "
                                "a decompression bomb")
         largest = max_compressed_chunk(chunk_bytes)
@@ -176,11 +208,12 @@ def _check_format_version(f: h5py.File, shard: str) -> int:
     if version not in READABLE_VERSIONS:
         raise DatasetError(f"shard {shard}: format_version is {version}; this textsynth reads "
                            f"{', '.join(map(str, READABLE_VERSIONS))}")
-    if version == RESIDUAL_FORMAT_VERSION:
-        bank = f.attrs.get("speckle_bank_sha256")
+    banks = {RESIDUAL_FORMAT_VERSION: ("speckle_bank_sha256",),
+             SENSOR_FORMAT_VERSION: ("noise_bank_sha256", "paper_bank_sha256")}.get(version, ())
+    for name in banks:
+        bank = f.attrs.get(name)
         if not isinstance(bank, str) or len(bank) != 64:
-            raise DatasetError(f"shard {shard}: a version {version} shard needs attribute speckle_bank_sha256 "
-                               "(64 hex digits)")
+            raise DatasetError(f"shard {shard}: a version {version} shard needs attribute {name} (64 hex digits)")
     return version
 
 
@@ -196,7 +229,7 @@ def check_shard(f: h5py.File, record: ShardRecord, manifest: Manifest, file_size
             if _later_column_absent(f, path, shard):
                 continue  # a shard written before this column existed: read_small_columns fills in its default
             dsid = _open_member(f.id, path, shard)
-            stored += _check_storage(dsid, path, shape, shard)
+            stored += _check_storage(dsid, path, shape, shard, version)
             if dtype is None:  # text: fixed-length strings of at most 4 bytes per symbol
                 kind, size = dsid.dtype.kind, dsid.dtype.itemsize
                 if kind != "S" or size > max_text_item_bytes(manifest.max_len):
@@ -207,6 +240,8 @@ def check_shard(f: h5py.File, record: ShardRecord, manifest: Manifest, file_size
                                    f"{dtype} {shape}")
         if version == RESIDUAL_FORMAT_VERSION and f["images"].compression != "gzip":
             raise DatasetError(f"shard {shard}: a version {version} shard stores images as gzip chunks only")
+        if version == SENSOR_FORMAT_VERSION and _image_filter(f["images"]) != ZSTD_FILTER:
+            raise DatasetError(f"shard {shard}: a version {version} shard stores images as zstd chunks only")
         if file_size is not None and stored > file_size:
             raise DatasetError(f"shard {shard}: its datasets claim {stored} bytes, the file holds {file_size}")
 
@@ -224,11 +259,30 @@ def open_shard(path: str | Path, record: ShardRecord, manifest: Manifest) -> h5p
     return f
 
 
+def _image_filter(dset: h5py.Dataset) -> int | None:
+    """The one filter of a checked `images` dataset (None: stored raw)."""
+    plist = dset.id.get_create_plist()
+    return plist.get_filter(0)[0] if plist.get_nfilters() else None
+
+
+def _zstd_lines(dset: h5py.Dataset, first: int, shard: str, out: np.ndarray | None = None,
+                skip: int = 0) -> np.ndarray:
+    """Lines [first + skip, first + skip + len(out)) of the zstd chunk starting at sample `first`, decoded into
+    `out` (the whole chunk when None) with the bounds of `zstd_chunks.decode_chunk`."""
+    mask, raw = _read_chunk(dset, first)
+    if mask & 1:
+        raise DatasetError(f"shard {shard}: images chunk at sample {first} skipped its zstd filter")
+    return decode_chunk(raw, dset.chunks, f"shard {shard}: images chunk at sample {first}", out, skip)
+
+
 def _chunk_array(dset: h5py.Dataset, first: int, shard: str) -> np.ndarray:
-    """The compressed images chunk starting at sample `first`, inflated no further than its declared size."""
+    """The compressed images chunk starting at sample `first`, inflated no further than its declared size (a zstd
+    chunk: the lines its vertical differences encode, `zstd_chunks`)."""
     chunks = dset.chunks
     nbytes = math.prod(chunks)
-    mask, raw = dset.id.read_direct_chunk((first,) + (0,) * (len(chunks) - 1))
+    if _image_filter(dset) == ZSTD_FILTER:
+        return _zstd_lines(dset, first, shard)
+    mask, raw = _read_chunk(dset, first)
     if mask & 1:  # the filter was skipped for this chunk: stored raw
         data = bytes(raw)
     else:
@@ -247,9 +301,10 @@ def _chunk_array(dset: h5py.Dataset, first: int, shard: str) -> np.ndarray:
 
 def read_images(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray | None, shard: str) -> np.ndarray:
     """Rows [start, stop) of a checked `images` dataset (into `out` when given). Uncompressed data is read by HDF5
-    (it reads exactly the declared bytes); gzip chunks are inflated here with a bound, never by HDF5's filter."""
+    (it reads exactly the declared bytes); compressed chunks are inflated here with a bound, never by HDF5's
+    filter."""
     with shard_errors(shard):
-        if dset.compression is None:  # a checked shard has gzip or no filter at all
+        if _image_filter(dset) is None:  # a checked shard has one allowed filter or none at all
             if out is None:
                 return dset[start:stop]
             dset.read_direct(out, np.s_[start:stop], np.s_[0:stop - start])
@@ -257,17 +312,20 @@ def read_images(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray | Non
         if out is None:
             out = np.empty((stop - start, *dset.shape[1:]), np.uint8)
         k = dset.chunks[0]
+        zstd = _image_filter(dset) == ZSTD_FILTER
         for first in range(start - start % k, stop, k):
-            chunk = _chunk_array(dset, first, shard)
             a, b = max(start, first), min(stop, first + k)
-            out[a - start:b - start] = chunk[a - first:b - first]
+            if zstd:  # decoded straight into place
+                _zstd_lines(dset, first, shard, out[a - start:b - start], a - first)
+            else:
+                out[a - start:b - start] = _chunk_array(dset, first, shard)[a - first:b - first]
         return out
 
 
 def check_image_chunks(dset: h5py.Dataset, shard: str) -> None:
-    """Inflate every compressed chunk once (bounded), so `verify` finds bombs and damaged gzip streams."""
+    """Inflate every compressed chunk once (bounded), so `verify` finds bombs and damaged streams."""
     with shard_errors(shard):
-        if dset.id.get_create_plist().get_nfilters() == 0:
+        if _image_filter(dset) is None:
             return
         for first in range(0, dset.shape[0], dset.chunks[0]):
             _chunk_array(dset, first, shard)
@@ -356,3 +414,39 @@ def check_speckle_columns(cols: dict[str, np.ndarray], record: ShardRecord, sour
         if bad.size:
             row = int(bad[0])
             raise DatasetError(f"shard {record.file}: sample {record.first + row}: {why(row)}")
+
+
+def check_sensor_banks(f: h5py.File, sensor: Sensor, shard: str) -> None:
+    """Refuse a sensor shard (format 3) whose noise or paper bank is not the one this process regenerates from
+    the manifest's seed and canvas: replaying the wrong sensor stage would silently change pixels."""
+    for name, term in (("noise_bank_sha256", sensor.noise), ("paper_bank_sha256", sensor.paper)):
+        if f.attrs[name] != term.sha256:
+            raise DatasetError(f"shard {shard}: its {name[:-7]} (sha256 {str(f.attrs[name])[:12]}...) is not the "
+                               f"one this numpy regenerates from the manifest's seed ({term.sha256[:12]}...)")
+
+
+def check_sensor_columns(cols: dict[str, np.ndarray], record: ShardRecord, sensor: Sensor) -> None:
+    """Refuse a sensor shard whose speckle or paper amount is not finite in [0, its bound], whose window of either
+    bank lies outside it, or whose line width is outside 1..canvas width, naming the first bad sample."""
+    height, width = sensor.height, sensor.width
+    widths = cols["params/width"]
+    bad = np.flatnonzero((widths < 1) | (widths > width))
+    if bad.size:
+        row = int(bad[0])
+        raise DatasetError(f"shard {record.file}: sample {record.first + row}: width {int(widths[row])} is outside "
+                           f"1..{width}")
+    for (amount, rows, columns), bound, term in ((NOISE_COLUMNS, MAX_NOISE_LEVEL, sensor.noise),
+                                                 (PAPER_COLUMNS, MAX_PAPER_LEVEL, sensor.paper)):
+        level = cols[amount].astype(np.float64)
+        wrong = ~np.isfinite(level) | (level < 0) | (level > bound)
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise DatasetError(f"shard {record.file}: sample {record.first + row}: {amount[7:]} {level[row]} is "
+                               f"outside [0, {bound}]")
+        on = level > 0
+        for name, limit in zip((rows, columns), term.limits(height, width)):
+            outside = on & ((cols[name] < 0) | (cols[name] > limit))
+            if outside.any():
+                row = int(np.flatnonzero(outside)[0])
+                raise DatasetError(f"shard {record.file}: sample {record.first + row}: {name[7:]} "
+                                   f"{int(cols[name][row])} is outside its bank (0..{limit})")

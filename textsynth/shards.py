@@ -14,19 +14,26 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import zstandard
 
 from textsynth.fileio import commit_file, file_sha256
 from textsynth.format import (
     CHUNK_SAMPLES,
+    COLUMN_CHUNK_BYTES,
     FORMAT_NAME,
     FORMAT_VERSION,
     GZIP_LEVEL,
     RESIDUAL_FORMAT_VERSION,
     RESIDUAL_GZIP_LEVEL,
+    SENSOR_FORMAT_VERSION,
+    ZSTD_FILTER,
+    ZSTD_LEVEL,
     shard_bytes_bound,
 )
 from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES, SampleParams, params_to_columns
+from textsynth.sensor import Sensor
 from textsynth.speckle import MODE, SpeckleSource, remove_speckle
+from textsynth.zstd_chunks import encode_chunk
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -102,20 +109,55 @@ def _write_attrs(f: h5py.File, attrs: dict) -> None:
         f.attrs[key] = value
 
 
+def _zstd_images(f: h5py.File, shape: tuple[int, int, int], chunks: tuple[int, int, int]) -> h5py.Dataset:
+    """`images` declaring the Zstandard filter; its chunks are compressed here and written directly. hdf5plugin is
+    imported first in every writing process: HDF5 records a registered filter's name (and lets it adjust its
+    parameters) but not an unregistered one's, so a shard's bytes would otherwise depend on what else the
+    process had imported."""
+    import hdf5plugin  # noqa: F401
+
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk(chunks)
+    dcpl.set_filter(ZSTD_FILTER, h5py.h5z.FLAG_OPTIONAL, (ZSTD_LEVEL,))
+    dcpl.set_obj_track_times(False)
+    space = h5py.h5s.create_simple(shape)
+    return h5py.Dataset(h5py.h5d.create(f.id, b"images", h5py.h5t.NATIVE_UINT8, space, dcpl=dcpl))
+
+
+def _column_options(shape: tuple[int, ...], dtype: np.dtype, compressed: bool) -> dict:
+    """A small column's storage: contiguous, or (a version 3 shard) gzip in chunks of at most COLUMN_CHUNK_BYTES,
+    which bounds what a hostile chunk can inflate to before HDF5's filter notices."""
+    if not compressed:
+        return {}
+    row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+    rows = max(1, min(shape[0], COLUMN_CHUNK_BYTES // row))
+    return {"chunks": (rows, *shape[1:]), "compression": "gzip", "compression_opts": GZIP_LEVEL}
+
+
 def _create_datasets(f: h5py.File, count: int, width: int, height: int, max_len: int, max_text_bytes: int,
                      compression: str) -> tuple[h5py.Dataset, h5py.Dataset, h5py.Dataset, h5py.Dataset,
                                                 dict[str, h5py.Dataset]]:
     """The shard's datasets, empty: images, labels, label_length, text and the params columns."""
     opts = {"track_times": False}
-    level = {"gzip": GZIP_LEVEL, "residual": RESIDUAL_GZIP_LEVEL}.get(compression)
-    gzip = {"compression": "gzip", "compression_opts": level} if level is not None else {}
-    images = f.create_dataset("images", (count, height, width), np.uint8,
-                              chunks=(min(CHUNK_SAMPLES, count), height, width), **gzip, **opts)
-    labels = f.create_dataset("labels", (count, max_len), np.int32, fillvalue=-1, **opts)
-    label_length = f.create_dataset("label_length", (count,), np.int32, **opts)
-    text = f.create_dataset("text", (count,), h5py.string_dtype("utf-8", max_text_bytes), **opts)
+    chunks = (min(CHUNK_SAMPLES, count), height, width)
+    if compression == "zstd":
+        images = _zstd_images(f, (count, height, width), chunks)
+    else:
+        level = {"gzip": GZIP_LEVEL, "residual": RESIDUAL_GZIP_LEVEL}.get(compression)
+        gzip = {"compression": "gzip", "compression_opts": level} if level is not None else {}
+        images = f.create_dataset("images", (count, height, width), np.uint8, chunks=chunks, **gzip, **opts)
+    packed = compression == "zstd"
+    text_type = h5py.string_dtype("utf-8", max_text_bytes)
+
+    def column(group, name: str, shape: tuple[int, ...], dtype, **extra) -> h5py.Dataset:
+        return group.create_dataset(name, shape, dtype, **_column_options(shape, np.dtype(dtype), packed),
+                                    **extra, **opts)
+
+    labels = column(f, "labels", (count, max_len), np.int32, fillvalue=-1)
+    label_length = column(f, "label_length", (count,), np.int32)
+    text = column(f, "text", (count,), text_type)
     group = f.create_group("params")
-    params = {name: group.create_dataset(name, (count,), dtype, **opts) for name, dtype in PARAM_DTYPES.items()}
+    params = {name: column(group, name, (count,), dtype) for name, dtype in PARAM_DTYPES.items()}
     return images, labels, label_length, text, params
 
 
@@ -128,7 +170,8 @@ class ShardWriter:
 
     def __init__(self, path: str | Path, *, count: int, width: int, height: int, max_len: int,
                  max_text_bytes: int, charset_json: str, shard_index: int, first_index: int,
-                 compression: str = "none", partial_tag: str = "", speckle: SpeckleSource | None = None):
+                 compression: str = "none", partial_tag: str = "", speckle: SpeckleSource | None = None,
+                 sensor: Sensor | None = None):
         self.path = Path(path)
         # A per-writer tag keeps a straggler from a killed run from sharing a file with a new writer.
         tag = f".{partial_tag}" if partial_tag else ""
@@ -156,6 +199,15 @@ class ShardWriter:
             raise ValueError("a residual shard needs the painter's speckle source")
         version = {"format_version": FORMAT_VERSION} if self.speckle is None else {
             "format_version": RESIDUAL_FORMAT_VERSION, "speckle_bank_sha256": self.speckle.sha256}
+        # A sensor shard (format 3) stores each line before the sensor stage, which a reader replays from the
+        # banks these fingerprints name; its images are zstd chunks written here.
+        self.zstd = compression == "zstd"
+        if self.zstd:
+            if sensor is None:
+                raise ValueError("a zstd shard needs the painter's sensor banks (their fingerprints)")
+            version = {"format_version": SENSOR_FORMAT_VERSION, "noise_bank_sha256": sensor.noise.sha256,
+                       "paper_bank_sha256": sensor.paper.sha256}
+            self._compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
         _write_attrs(self._file, {**version, "charset": charset_json, "width": width, "height": height,
                                   "shard_index": shard_index, "first_index": first_index, "count": count})
         self.images, self.labels, self.label_length, self.text, self.params = _create_datasets(
@@ -170,7 +222,10 @@ class ShardWriter:
         end = start + n
         if self.speckle is not None:
             images, self.modes[start:end] = remove_speckle(images, params, self.speckle)
-        self.images[start:end] = images
+        if self.zstd:
+            self._write_chunks(start, images)
+        else:
+            self.images[start:end] = images
         label_block = np.full((n, self.max_len), -1, np.int32)
         lengths = np.empty(n, np.int32)
         for k, ids in enumerate(labels):
@@ -186,6 +241,20 @@ class ShardWriter:
         for name, values in params_to_columns(params).items():
             self.params[name][start:end] = values
         self._dirty.set()
+
+    def _write_chunks(self, start: int, images: np.ndarray) -> None:
+        """Whole chunks, compressed here (a write starts at a chunk boundary; only the shard's last chunk may be
+        short, and is stored full size, zero-padded, as HDF5 stores an edge chunk)."""
+        k, h, w = self.images.chunks
+        if start % k:
+            raise ValueError(f"a zstd shard is written in whole chunks of {k} samples, not from sample {start}")
+        for a in range(0, len(images), k):
+            block = images[a:a + k]
+            if len(block) < k:
+                if start + a + len(block) != self.count:
+                    raise ValueError("only a shard's last chunk may be short")
+                block = np.concatenate([block, np.zeros((k - len(block), h, w), np.uint8)])
+            self.images.id.write_direct_chunk((start + a, 0, 0), encode_chunk(block, self._compressor))
 
     def _writeback_loop(self) -> None:
         while True:

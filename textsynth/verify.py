@@ -11,10 +11,13 @@ import numpy as np
 from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
 from textsynth.fileio import file_sha256
-from textsynth.format import RESIDUAL_FORMAT_VERSION
+from textsynth.format import RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
+from textsynth.sensor import NOISE_COLUMNS, PAPER_COLUMNS, Sensor
 from textsynth.shard_safety import (
     check_image_chunks,
+    check_sensor_banks,
+    check_sensor_columns,
     check_speckle_bank,
     check_speckle_columns,
     label_problem,
@@ -87,8 +90,17 @@ def _check_speckle(f: h5py.File, record: ShardRecord, manifest: Manifest) -> Non
     check_speckle_columns(cols, record, source)
 
 
-def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: Charset) -> list[str]:
-    """The problems of one listed shard: size and sha256, then every object's safety and layout, then contents."""
+def _check_sensor(f: h5py.File, record: ShardRecord, sensor: Sensor) -> None:
+    """A sensor shard's stage: the banks this process regenerates, and every sample's amounts and windows."""
+    check_sensor_banks(f, sensor, record.file)
+    cols = {name: f[name][:] for name in (*NOISE_COLUMNS, *PAPER_COLUMNS, "params/width")}
+    check_sensor_columns(cols, record, sensor)
+
+
+def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: Charset,
+                 sensor: Sensor | None = None) -> list[str]:
+    """The problems of one listed shard: size and sha256, then every object's safety and layout, then contents
+    (`sensor`: the dataset's sensor banks, made here when not given)."""
     problems: list[str] = []
     try:
         path = shard_path(root, record)
@@ -107,6 +119,8 @@ def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: C
                 _check_contents(f, record, charset, len(manifest.fonts), problems)
                 if shard_version(f) == RESIDUAL_FORMAT_VERSION:
                     _check_speckle(f, record, manifest)
+                elif shard_version(f) == SENSOR_FORMAT_VERSION:
+                    _check_sensor(f, record, sensor or Sensor(manifest.width, manifest.height, manifest.seed))
         finally:
             f.close()
     except TextsynthError as exc:
@@ -123,8 +137,9 @@ def verify_dataset(root: str | Path) -> tuple[Manifest, list[ShardReport]]:
     charset = Charset(manifest.charset)
     bad = [ShardReport(missing, ["not rendered (the manifest does not list it)"], count)
            for missing, count in _missing_ranges([r.index for r in manifest.shards], manifest.shard_count)]
+    sensor = Sensor(manifest.width, manifest.height, manifest.seed)  # its banks are made once, when first needed
     for record in manifest.shards:
-        problems = verify_shard(root, record, manifest, charset)
+        problems = verify_shard(root, record, manifest, charset, sensor)
         if problems:
             bad.append(ShardReport(record.file, problems))
     return manifest, bad

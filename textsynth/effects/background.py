@@ -8,7 +8,6 @@ import warnings
 import zlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -132,10 +131,9 @@ class Coordinates:
         return self.x * np.float32(scale * math.cos(a)), self.y * np.float32(scale * math.sin(a))
 
 
-def _paper(frame) -> None:  # level + amount x texture in one pass
+def _paper(frame) -> None:  # the sensor stage: texture in whole gray levels over paper and ink alike, added last
     p = frame.p
-    window = frame.env.paper_bank.window(p.paper_row, p.paper_col, frame.height, frame.width)
-    frame.image = cv2.addWeighted(window, float(p.paper), window, 0.0, float(p.background))
+    frame.env.sensor.paper.add(frame.image, p.paper, p.paper_row, p.paper_col, p.width)
 
 
 def _backdrop(frame) -> None:
@@ -171,8 +169,8 @@ def _draw_rules(e, u: list[float], c: Canvas) -> dict:
     return {"rules": 2 if u[2] < 0.3 else 1, "rules_spacing": spacing, "rules_offset": pick(u[3], spacing)}
 
 
-# Pixel order: the paper texture (which sets the level too), else the flat level (classic `background`),
-# then the background image, the gradient, the rules.
+# Pixel order: the flat level (classic `background`), then the background image, the gradient, the rules; the
+# paper texture comes last of all, in the sensor stage (a format 3 shard stores the line without it).
 EFFECTS = (
     EffectSpec(
         "backdrop", 0,
@@ -182,9 +180,11 @@ EFFECTS = (
         "1 + the number of the image cropped, 0 none)"),
     EffectSpec(
         "paper", 6, {"paper": f32(), "paper_row": whole("int32"), "paper_col": whole("int32")},
-        lambda e, u, c: {"paper": amount(e, u), "paper_row": pick(u[2], c.paper_shape[0] - c.height + 1),
+        # whole gray levels: a few discrete amounts, each one's integer term made once per process (sensor)
+        lambda e, u, c: {"paper": float(max(1, round(amount(e, u)))),
+                         "paper_row": pick(u[2], c.paper_shape[0] - c.height + 1),
                          "paper_col": pick(u[3], c.paper_shape[1] - c.width + 1)},
-        "paper", _paper, step=10, p=0.4, amount=(2.0, 12.0), bounds=(0.0, 40.0),
+        "sensor", _paper, step=20, p=0.4, amount=(2.0, 12.0), bounds=(0.0, 40.0),
         doc="gray levels (standard deviation) of paper texture"),
     EffectSpec(
         "gradient", 7, {"gradient": f32(), "gradient_angle": f32()},

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
 from textsynth.draws import as_f32, pick
 from textsynth.effects.spec import Canvas, EffectSpec, f32, flag, whole
+from textsynth.sensor import NOISE_STEPS
 
 
 def blur_padding(sigma: float) -> int:
@@ -69,7 +69,7 @@ class NoiseBank:
 
 
 def _background(frame) -> None:
-    if frame.image is None:  # else the paper texture set the level with it
+    if frame.image is None:
         frame.image = np.full((frame.height, frame.width), frame.dtype(frame.p.background), frame.dtype)
 
 
@@ -77,18 +77,9 @@ def _foreground(frame) -> None:
     frame.ink = np.float32(frame.p.foreground)
 
 
-def _noise(frame) -> None:
+def _noise(frame) -> None:  # the sensor stage: whole gray levels from the bank, added last (a reader replays it)
     p = frame.p
-    if p.noise_level <= 0:
-        return
-    window = frame.env.noise.window(p.noise_row, p.noise_col)
-    if frame.image.dtype == np.uint8:  # the seed's arithmetic: added, clipped, truncated
-        out = window * np.float32(p.noise_level)
-        out += frame.image
-        np.clip(out, 0, 255, out=out)
-        frame.image = out.astype(np.uint8)
-    else:  # one OpenCV pass over the strided window (numpy would make a temporary); rounded later
-        frame.image = cv2.scaleAdd(window, float(p.noise_level), frame.image)
+    frame.env.sensor.noise.add(frame.image, p.noise_level, p.noise_row, p.noise_col, p.width)
 
 
 def _mirror(frame) -> None:
@@ -109,7 +100,8 @@ def _levels(name: str):
 
 
 def _draw_noise(a, u: list[float], c: Canvas) -> dict:
-    level = as_f32(a.noise * u[0]) if a.noise > 0 else 0.0
+    # a few discrete severities (`sensor.NOISE_STEPS`), so each one's integer term is made once per process
+    level = as_f32(a.noise * (1 + pick(u[0], NOISE_STEPS)) / NOISE_STEPS) if a.noise > 0 else 0.0
     if level <= 0:
         return {"noise_level": level, "noise_row": 0, "noise_col": 0}
     rows, cols = c.noise_shape
@@ -140,6 +132,6 @@ EFFECTS = (
     EffectSpec(
         "noise", 6, {"noise_level": f32(later=False), "noise_row": whole("int32", later=False),
                      "noise_col": whole("int32", later=False)},
-        _draw_noise, "canvas", _noise, step=40, classic=True, uniforms=3,
+        _draw_noise, "sensor", _noise, step=10, classic=True, uniforms=3,
         doc="speckle severity and the window of the noise bank"),
 )

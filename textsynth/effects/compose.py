@@ -17,6 +17,7 @@ from textsynth.effects.geometry import rotate_mask
 from textsynth.effects.registry import DEGRADATION_FIELDS, INK_FIELDS, OFF, stage
 from textsynth.effects.sampling import EffectSampler
 from textsynth.effects.spec import Canvas
+from textsynth.sensor import Sensor
 
 ink_key = operator.attrgetter(*INK_FIELDS)  # the record's fields that change the ink mask, as one tuple
 
@@ -37,7 +38,7 @@ def _on(p: Any, trigger: tuple) -> bool:
 _INK_STAGE = _stage("ink")
 # float canvas (any degradation) / integer canvas (the classic effects alone: the seed's arithmetic)
 _STAGES = {classic: {name: _stage(name, classic) for name in ("paper", "ink_level", "coverage", "canvas",
-                                                               "pixels", "orientation")}
+                                                               "pixels", "orientation", "sensor")}
            for classic in (False, True)}
 
 
@@ -107,24 +108,18 @@ class Compositor:
     def __init__(self, width: int, height: int, seed: int, augment: Any, effects: Any):
         self.width, self.height, self.seed = width, height, seed
         self.coords = Coordinates(width, height)
-        self.noise = NoiseBank(width, height, seed)
-        self._paper: PaperBank | None = None
+        self.sensor = Sensor(width, height, seed)
         backgrounds = effects.backgrounds if effects.enabled else ""
         self.backdrops = Backdrops(backgrounds, width, height) if backgrounds else None
         shapes = self.backdrops.shapes if self.backdrops is not None else []
         canvas = Canvas(height, width, PaperBank.shape_for(width, height), NoiseBank.shape_for(width, height), shapes)
         self.sampler = EffectSampler(augment, effects, canvas)
 
-    @property
-    def paper_bank(self) -> PaperBank:
-        if self._paper is None:
-            self._paper = PaperBank(self.width, self.height, self.seed)
-        return self._paper
-
-    def compose(self, p: Any, mask: np.ndarray, neighbour_ink: NeighbourInk) -> np.ndarray:
-        """uint8 (height, width): paper, ink with its coverage effects, the canvas effects, then the pixel and
-        orientation effects. A sample with a degradation is drawn in float32 and rounded once; one with the
-        classic effects alone in uint8, as the seed drew it."""
+    def compose(self, p: Any, mask: np.ndarray, neighbour_ink: NeighbourInk, sensor: bool = True) -> np.ndarray:
+        """uint8 (height, width): paper, ink with its coverage effects, the canvas effects, the pixel and
+        orientation effects, then (`sensor`) the sensor stage's speckle and paper texture. A sample with a
+        degradation is drawn in float32 and rounded once before the pixel stage; one with the classic effects
+        alone in uint8, as the seed drew it."""
         float_canvas = degraded(p)
         stages = _STAGES[not float_canvas]
         frame = Frame(self, p, mask, neighbour_ink, np.float32 if float_canvas else np.uint8)
@@ -142,6 +137,8 @@ class Compositor:
         if float_canvas and p.width < self.width:  # a variable-width line: what lies past its width is paper
             frame.image[:, p.width:] = 255 - p.background if p.inverted else p.background
         _run(stages["orientation"], frame)
+        if sensor:
+            _run(stages["sensor"], frame)
         return frame.image
 
     def _composite(self, frame: Frame, mask: np.ndarray, coverage_effects: tuple) -> None:

@@ -22,7 +22,9 @@ from textsynth.draws import between_f32
 #   (rounded to uint8 here)
 #   "pixels"    apply(frame): changes frame.image, uint8
 #   "orientation" apply(frame): changes frame.image's first record.width columns, uint8
-STAGES = ("ink", "paper", "ink_level", "coverage", "canvas", "pixels", "orientation")
+#   "sensor"    apply(frame): adds regenerable noise (`textsynth.sensor`) to frame.image's first record.width
+#               columns, uint8; a format 3 shard stores the line before this stage and a reader replays it
+STAGES = ("ink", "paper", "ink_level", "coverage", "canvas", "pixels", "orientation", "sensor")
 
 
 @dataclass(frozen=True)

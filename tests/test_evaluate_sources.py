@@ -195,9 +195,11 @@ def test_the_shipped_weights_read_fresh_default_samples(tmp_path):
     render(cfg, out, progress=False)
     report = evaluate(None, out)
     assert report["samples"] == 200
-    # the weights' documented in-distribution CER is 5.4 % greedy, 4.5 % with the language model
-    assert report["cer"] < 0.08, report["examples"]
-    assert evaluate(None, out, lm=True)["cer"] < 0.07
+    # the weights' documented in-distribution CER is 5.4 % greedy, 4.5 % with the language model, on the look
+    # they learnt; format 3's stage order (speckle and paper texture last, issue 20) changed the look a little:
+    # 8.3 % greedy on these 200 lines (reference_model/README.md has the full before/after)
+    assert report["cer"] < 0.10, report["examples"]
+    assert evaluate(None, out, lm=True)["cer"] < 0.08
     image = tmp_path / "line.png"
     from PIL import Image
 

@@ -6,7 +6,7 @@ Paints n lines of the preset once, before and after the sensor stage (speckle an
 regenerable stage), then encodes them every way below in chunks of 64 lines (per line for PNG and WebP) and
 decodes them again. Write = encoding alone, read = decoding alone (plus undoing the rows and replaying the
 sensor stage where the form needs it); the baseline is a plain copy of the raw pixels. Format 3 (the default)
-is "lines before the sensor stage, rows less the row above, zstd 3".
+is "lines before the sensor stage, rows less the row above, zstd 1".
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def main() -> None:
             lambda b: [cv2.imdecode(np.frombuffer(x, np.uint8), cv2.IMREAD_GRAYSCALE) for x in b[0]])
     options = [
         ("raw pixels (format 1, the baseline: a copy)", pixels, lambda c: c.copy(), lambda b: b[0].copy(), None),
-        ("lines before the sensor stage, rows less the row above, zstd 3 (format 3)", lines, z(3, True),
+        ("lines before the sensor stage, rows less the row above, zstd 1 (format 3)", lines, z(1, True),
          unz(True, True), pixels),
     ]
     if not args.quick:
@@ -103,12 +103,12 @@ def main() -> None:
             ("pixels, zstd 3", pixels, z(3, False), unz(False, False), pixels),
             ("lines before the sensor stage, gzip 4", lines, gz(4), ungz(True), pixels),
             ("lines before the sensor stage, zstd 3", lines, z(3, False), unz(False, True), pixels),
-            ("... rows less the row above, zstd 1", lines, z(1, True), unz(True, True), pixels),
+            ("... rows less the row above, zstd 3", lines, z(3, True), unz(True, True), pixels),
             ("... rows less the row above, zstd 5", lines, z(5, True), unz(True, True), pixels),
             ("lines before the sensor stage, PNG per line", lines, png[0], png[1], None),
             ("lines before the sensor stage, WebP lossless per line", lines, webp[0], webp[1], None),
         ]
-    print(f"| stored form | KB/sample | write /s | read /s (with the sensor stage where needed) |")
+    print("| stored form | KB/sample | write /s | read /s (with the sensor stage where needed) |")
     print("|---|---|---|---|")
     for name, source, encode, decode, expect in options:
         blobs, write = timed(encode, chunks(source))

@@ -258,9 +258,10 @@ class Dataset:
         """The epoch's reading plan: windows of contiguous reads whose samples are batched together."""
         return plan_windows(self.segments, plan)
 
-    def read_window(self, window: Window) -> dict[str, np.ndarray]:
-        """All samples of a window, read as contiguous blocks (never sample by sample); compressed blocks are
-        decoded by a few threads at once (zstd, numpy and OpenCV release the GIL)."""
+    def read_window(self, window: Window, threads: bool = False) -> dict[str, np.ndarray]:
+        """All samples of a window, read as contiguous blocks (never sample by sample). `threads`: compressed
+        blocks are decoded by a few threads at once (zstd, numpy and OpenCV release the GIL); `batches` asks for
+        it, the tf/torch adapters (which read several windows at once already) do not."""
         n = sum(b - a for _, a, b in window)
         images = np.empty((n, self.height, self.width), np.uint8)
         labels = np.empty((n, self.max_len), np.int32)
@@ -273,7 +274,7 @@ class Dataset:
                 hi = min(b, lo + _PIECE)
                 pieces.append((self.segments[k].shard, lo, hi, images[o + lo - a:o + hi - a]))
             o += b - a
-        if len(pieces) > 1 and _DECODERS > 1:
+        if threads and len(pieces) > 1 and _DECODERS > 1:
             list(_decoder_pool().map(lambda piece: self._images(*piece), pieces))
         else:
             for piece in pieces:
@@ -301,7 +302,7 @@ class Dataset:
         plan = ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder)
         ds = self.select_shards(shards) if shards is not None else self
         for number, window in enumerate(ds.windows(plan)):
-            yield from ds.window_batches(window, plan, number)
+            yield from cut_batches(ds.read_window(window, threads=True), plan, number)
 
     # -- adapters ---------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from textsynth.format import (
     RESIDUAL_FORMAT_VERSION,
     RESIDUAL_GZIP_LEVEL,
     SENSOR_FORMAT_VERSION,
+    ZSTD_CHUNK_SAMPLES,
     ZSTD_FILTER,
     ZSTD_LEVEL,
     shard_bytes_bound,
@@ -139,7 +140,7 @@ def _create_datasets(f: h5py.File, count: int, width: int, height: int, max_len:
                                                 dict[str, h5py.Dataset]]:
     """The shard's datasets, empty: images, labels, label_length, text and the params columns."""
     opts = {"track_times": False}
-    chunks = (min(CHUNK_SAMPLES, count), height, width)
+    chunks = (min(ZSTD_CHUNK_SAMPLES if compression == "zstd" else CHUNK_SAMPLES, count), height, width)
     if compression == "zstd":
         images = _zstd_images(f, (count, height, width), chunks)
     else:

@@ -31,7 +31,7 @@ from textsynth.format import (
 from textsynth.record import LATER_PARAM_DEFAULTS, PARAM_DTYPES
 from textsynth.sensor import NOISE_COLUMNS, PAPER_COLUMNS, Sensor
 from textsynth.speckle import COL, LEVEL, MODE, MODES, NO_SPECKLE, ROW, SpeckleSource
-from textsynth.zstd_chunks import decode_chunk
+from textsynth.zstd_chunks import inflate_rows, scratch, undo_rows
 
 if TYPE_CHECKING:
     from textsynth.manifest import Manifest, ShardRecord
@@ -265,14 +265,23 @@ def _image_filter(dset: h5py.Dataset) -> int | None:
     return plist.get_filter(0)[0] if plist.get_nfilters() else None
 
 
-def _zstd_lines(dset: h5py.Dataset, first: int, shard: str, out: np.ndarray | None = None,
-                skip: int = 0) -> np.ndarray:
-    """Lines [first + skip, first + skip + len(out)) of the zstd chunk starting at sample `first`, decoded into
-    `out` (the whole chunk when None) with the bounds of `zstd_chunks.decode_chunk`."""
-    mask, raw = _read_chunk(dset, first)
-    if mask & 1:
-        raise DatasetError(f"shard {shard}: images chunk at sample {first} skipped its zstd filter")
-    return decode_chunk(raw, dset.chunks, f"shard {shard}: images chunk at sample {first}", out, skip)
+_ZSTD_SPAN = 64  # lines inflated into one buffer before their rows are undone (2 MB at 512x64: in cache)
+
+
+def _zstd_lines(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray, shard: str) -> np.ndarray:
+    """Lines [start, stop) of a zstd `images` into `out`: each chunk they touch inflated (with the bounds of
+    `zstd_chunks.inflate_rows`, and only up to the last line wanted) into one buffer, then the rows undone at once
+    (one pass of the row loop for the whole range, not one per chunk)."""
+    k = dset.chunks[0]
+    base = start - start % k
+    rows = scratch((stop - base, *dset.shape[1:]))
+    for first in range(base, stop, k):
+        mask, raw = _read_chunk(dset, first)
+        where = f"shard {shard}: images chunk at sample {first}"
+        if mask & 1:
+            raise DatasetError(f"{where} skipped its zstd filter")
+        inflate_rows(raw, dset.chunks, where, rows[first - base:min(stop, first + k) - base])
+    return undo_rows(rows[start - base:], out)
 
 
 def _chunk_array(dset: h5py.Dataset, first: int, shard: str) -> np.ndarray:
@@ -281,7 +290,8 @@ def _chunk_array(dset: h5py.Dataset, first: int, shard: str) -> np.ndarray:
     chunks = dset.chunks
     nbytes = math.prod(chunks)
     if _image_filter(dset) == ZSTD_FILTER:
-        return _zstd_lines(dset, first, shard)
+        stop = min(first + chunks[0], dset.shape[0])
+        return _zstd_lines(dset, first, stop, np.empty((stop - first, *chunks[1:]), np.uint8), shard)
     mask, raw = _read_chunk(dset, first)
     if mask & 1:  # the filter was skipped for this chunk: stored raw
         data = bytes(raw)
@@ -311,14 +321,15 @@ def read_images(dset: h5py.Dataset, start: int, stop: int, out: np.ndarray | Non
             return out
         if out is None:
             out = np.empty((stop - start, *dset.shape[1:]), np.uint8)
+        if _image_filter(dset) == ZSTD_FILTER:  # in spans of _ZSTD_SPAN lines: a bounded per-thread buffer
+            for lo in range(start, stop, _ZSTD_SPAN):
+                hi = min(stop, lo + _ZSTD_SPAN)
+                _zstd_lines(dset, lo, hi, out[lo - start:hi - start], shard)
+            return out
         k = dset.chunks[0]
-        zstd = _image_filter(dset) == ZSTD_FILTER
         for first in range(start - start % k, stop, k):
             a, b = max(start, first), min(stop, first + k)
-            if zstd:  # decoded straight into place
-                _zstd_lines(dset, first, shard, out[a - start:b - start], a - first)
-            else:
-                out[a - start:b - start] = _chunk_array(dset, first, shard)[a - first:b - first]
+            out[a - start:b - start] = _chunk_array(dset, first, shard)[a - first:b - first]
         return out
 
 

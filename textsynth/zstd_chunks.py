@@ -28,12 +28,10 @@ def undo_rows(rows: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def decode_chunk(raw: bytes, shape: tuple[int, ...], where: str, out: np.ndarray | None = None,
-                 first: int = 0) -> np.ndarray:
-    """Lines [first, first + len(out)) of a chunk of uint8 `shape` into `out` (all of them when `out` is None),
+def inflate_rows(raw: bytes, shape: tuple[int, ...], where: str, rows: np.ndarray) -> None:
+    """The first len(rows) stored lines of a chunk of uint8 `shape`, still as rows less the row above, into `rows`,
     refusing before inflating anything a frame that declares another size or none (a decompression bomb, or a
-    stream that could grow without bound) and any stream zstd rejects. Only the lines up to the last one asked
-    for are inflated, into a per-thread buffer (a fresh 0.5 MB buffer per chunk costs as much as inflating)."""
+    stream that could grow without bound) and any stream zstd rejects. Lines after them are not inflated."""
     nbytes = int(np.prod(shape))
     try:
         declared = zstandard.frame_content_size(raw)
@@ -42,29 +40,24 @@ def decode_chunk(raw: bytes, shape: tuple[int, ...], where: str, out: np.ndarray
     if declared != nbytes:
         size = "no size" if declared < 0 else f"{declared} bytes"
         raise DatasetError(f"{where} declares {size}, not its {nbytes} (a decompression bomb or a damaged chunk)")
-    if out is None:
-        out = np.empty(shape, np.uint8)
-    line = nbytes // shape[0]
-    wanted = (first + len(out)) * line
-    buffer = _scratch(nbytes)[:wanted]
     try:
-        got = _inflate_into(raw, buffer)
+        got = _inflate_into(raw, rows.reshape(-1))
     except zstandard.ZstdError as exc:
         raise DatasetError(f"{where} is not valid zstd ({exc})") from None
-    if got != wanted:
+    if got != rows.nbytes:
         raise DatasetError(f"{where} holds fewer bytes than its {nbytes}")
-    rows = buffer.reshape(-1, *shape[1:])
-    return undo_rows(rows[first:first + len(out)], out)
 
 
-_THREAD = threading.local()
-
-
-def _scratch(size: int) -> np.ndarray:
+def scratch(shape: tuple[int, ...]) -> np.ndarray:
+    """A per-thread uint8 buffer of `shape` (reused: a fresh buffer per chunk costs as much as inflating it)."""
+    size = int(np.prod(shape))
     buffer = getattr(_THREAD, "buffer", None)
     if buffer is None or buffer.size < size:
         buffer = _THREAD.buffer = np.empty(size, np.uint8)
-    return buffer
+    return buffer[:size].reshape(shape)
+
+
+_THREAD = threading.local()
 
 
 def _inflate_into(raw: bytes, buffer: np.ndarray) -> int:

@@ -52,7 +52,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise TextsynthError(f"--lm is for --engine model; {other} decodes on its own")
     report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit, engine=args.engine,
                       lm=args.lm, ignore_case=args.ignore_case, skip_unknown=args.skip_unknown,
-                      crop_margin=args.crop_margin)
+                      crop_margin=args.crop_margin, language=args.language)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -152,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "they are; the report counts them either way)")
     p.add_argument("--crop-margin", type=float,
                    help="page annotations: margin around each box, as a share of its line height (0.125)")
+    p.add_argument("--language", help="textsynth language of the lines (en, ru, el, hi; default: a dataset's own, "
+                   "else en): the charset of the other engines and Tesseract's language data")
     p.add_argument("--beam-width", type=int, default=0, help="beam search instead of greedy decoding")
     p.add_argument("--lm", action="store_true",
                    help="beam search with textsynth's character language model (the run's lm.json settings)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ import numpy as np
 from reference_model.language_model import CharLM, FusedDecoder, LMSettings
 from reference_model.metrics import breakdown, confusions, score
 from reference_model.sources import LineSource, open_source
-from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
+from textsynth.languages import config_charset, get_language
 
 ENGINES = ("model", "tesseract", "ppocr")
 
@@ -98,12 +99,14 @@ MAX_LONE_GROUPS = 50
 
 def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limit: int | None = None,
              batch_size: int = 256, engine: str = "model", lm: bool = False, ignore_case: bool = False,
-             skip_unknown: bool = False, crop_margin: float | None = None) -> dict:
+             skip_unknown: bool = False, crop_margin: float | None = None, language: str | None = None) -> dict:
     """Scores of the run in `run` (None: the shipped weights), Tesseract or PP-OCRv4 on labelled lines (see
     `open_source` for the layouts), with a breakdown per column of the source. `lm`: decode with the character
     language model (the run's tuned settings). `ignore_case`: compare lower-cased, spaces collapsed. Lines with
     characters outside the model's charset (textsynth's default charset for the other engines) are counted and
-    scored as they are, or left out with `skip_unknown`. `crop_margin`: for page annotations."""
+    scored as they are, or left out with `skip_unknown`. `crop_margin`: for page annotations. `language`: the
+    textsynth language of the lines (default: a dataset's own, else English): the other engines' charset and
+    Tesseract's language data."""
     if engine not in ENGINES:
         raise TextsynthError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     rec = None
@@ -111,19 +114,18 @@ def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limi
         from reference_model.recognizer import Recognizer
 
         rec = Recognizer.load(run)
-        charset = rec.charset
-    else:
-        charset = Charset.default()
     source = open_source(data, limit, crop_margin)
     try:
+        lang = get_language(language or source.language)
+        charset = rec.charset if rec is not None else config_charset("default", lang.code)
         unknown = source.unknown(charset)
         if skip_unknown:
             source = source.without(unknown, "characters outside the charset")
         if engine == "tesseract":
             from reference_model.tesseract import tesseract_binary, tesseract_read
 
-            name, decoder = f"tesseract ({tesseract_binary()} --psm 7)", "tesseract"
-            hyps = _engine_reads(source, batch_size, tesseract_read, arrays=False)
+            name, decoder = f"tesseract ({tesseract_binary()} --psm 7 -l {lang.tesseract})", "tesseract"
+            hyps = _engine_reads(source, batch_size, partial(tesseract_read, language=lang.tesseract), arrays=False)
         elif engine == "ppocr":
             from reference_model.ppocr import NAME, ppocr_read, ppocr_version
 

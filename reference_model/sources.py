@@ -39,6 +39,7 @@ class LineSource:
     stream: Callable[[int], Iterator[np.ndarray | list[ImageItem]]] = lambda size: iter(())
     close: Callable[[], None] = lambda: None
     skipped: dict[str, int] = field(default_factory=dict)  # annotations left out, by reason
+    language: str = "en"  # the textsynth language a dataset was rendered in (other layouts: English)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -59,7 +60,7 @@ class LineSource:
         _check_limit(limit)
         return LineSource(self.location, self.kind, self.texts[:limit],
                           {k: v[:limit] for k, v in self.columns.items()}, self.where, self.stream, self.close,
-                          dict(self.skipped))
+                          dict(self.skipped), self.language)
 
     def unknown(self, charset: Charset) -> list[int]:
         """The samples whose text holds a character `charset` lacks."""
@@ -151,7 +152,8 @@ def _dataset_source(root: Path) -> LineSource:
             yield batch["images"]
 
     columns = {"font": font_column, "flip": flips.tolist(), "text": kinds, "effects": effects}
-    return LineSource(str(root), "dataset", texts, columns, lambda k: f"{root} sample {k}", stream, ds.close)
+    return LineSource(str(root), "dataset", texts, columns, lambda k: f"{root} sample {k}", stream, ds.close,
+                      language=ds.config.language)
 
 
 def _effect_counts(ds) -> list[str]:

@@ -34,23 +34,28 @@ def _png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _read_one(binary: str, data: bytes, timeout: float) -> str:
+def _read_one(binary: str, data: bytes, timeout: float, language: str) -> str:
     # One OpenMP thread per process: two single-threaded processes beat one process using two threads.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
-        done = subprocess.run([binary, "stdin", "-", "--psm", "7", "-l", "eng"], input=data, capture_output=True,
-                              timeout=timeout, env=env)
+        done = subprocess.run([binary, "stdin", "-", "--psm", "7", "-l", language], input=data,
+                              capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return ""
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise TextsynthError(f"tesseract failed: {message[-1] if message else f'exit status {done.returncode}'}")
+        hint = f" (its {language} data: apt-get install tesseract-ocr-{language})" if any(
+            "Failed loading language" in line for line in message) else ""
+        raise TextsynthError(f"tesseract failed: {message[-1] if message else f'exit status {done.returncode}'}"
+                             + hint)
     return " ".join(done.stdout.decode("utf-8", "replace").translate(_PLAIN).split())
 
 
-def tesseract_read(images: Sequence[np.ndarray | bytes], workers: int = 2, timeout: float = 30.0) -> list[str]:
-    """The text Tesseract reads in each image (uint8 arrays or PNG/JPEG bytes), whitespace collapsed."""
+def tesseract_read(images: Sequence[np.ndarray | bytes], workers: int = 2, timeout: float = 30.0,
+                   language: str = "eng") -> list[str]:
+    """The text Tesseract reads in each image (uint8 arrays or PNG/JPEG bytes), whitespace collapsed; `language`
+    names Tesseract's language data (eng, rus, ell, hin: Debian's tesseract-ocr-LANG)."""
     binary = tesseract_binary()
     data = [_png(im) if isinstance(im, np.ndarray) else im for im in images]
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        return list(pool.map(lambda d: _read_one(binary, d, timeout), data))
+        return list(pool.map(lambda d: _read_one(binary, d, timeout, language), data))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 try:  # Ctrl-C while the heavy modules are still importing: the same one line as later, no traceback
     from textsynth.config import RenderConfig, parse_count, read_toml
     from textsynth.errors import Interrupted, TextsynthError
+    from textsynth.languages import LANGUAGES
     from textsynth.presets import preset_names
     from textsynth.terminal import printable
 except KeyboardInterrupt:
@@ -34,10 +35,12 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "width": (("canvas", "width"), _width,
               "canvas width in pixels, or auto: each line as wide as its text, up to the configured width"),
     "height": (("canvas", "height"), int, "canvas height in pixels"),
-    "charset": (("text", "charset"), str, "default (the seed's 68 symbols), printable (the 95 printable ASCII "
-                "symbols), a symbols file (one per line) or the symbols themselves"),
+    "language": (("language",), str, "the language: its charset, word list and fonts (" + ", ".join(LANGUAGES)
+                 + "; default: en); composes with --preset"),
+    "charset": (("text", "charset"), str, "default (the language's: English has the seed's 68 symbols), printable "
+                "(the 95 printable ASCII symbols), a symbols file (one per line) or the symbols themselves"),
     "text": (("text", "source"), str, "random, words[:PATH], lines[:PATH], numbers, shop[:PATH] or "
-             "mix:KIND=WEIGHT,... (words/lines/shop alone: the bundled English data)"),
+             "mix:KIND=WEIGHT,... (words alone: the language's bundled word list; lines/shop: English only)"),
     "upper": (("text", "upper"), float, "share of natural texts (every kind but random) written in upper case"),
     "min-len": (("text", "min_len"), int, "shortest text, in characters"),
     "max-len": (("text", "max_len"), int, "longest text, in characters"),
@@ -131,12 +134,13 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_fonts(args: argparse.Namespace) -> int:
-    from textsynth.charset import Charset, describe_chars
+    from textsynth.charset import describe_chars
     from textsynth.fonts import FontSet
+    from textsynth.languages import config_charset
 
     config = _config_from_args(args)
-    charset = Charset.from_spec(config.text.charset)
-    fontset = FontSet.from_config(config.fonts, charset)
+    charset = config_charset(config.text.charset, config.language)
+    fontset = FontSet.from_config(config.fonts, charset, config.language)
     rows = [("font", "face", "class", "covered", "missing")]
     for info, cov in zip(fontset.fonts, fontset.coverage):
         missing = [c for c in charset.symbols if c not in cov]
@@ -279,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("fonts", help="print which charset characters each font really draws, and each family's share")
-    _add_render_flags(p, only=("fonts", "charset"))
+    _add_render_flags(p, only=("fonts", "charset", "language"))
     p.set_defaults(func=cmd_fonts)
 
     p = sub.add_parser("sample", help="paint a few samples into a contact sheet PNG")

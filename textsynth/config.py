@@ -43,7 +43,7 @@ class CanvasConfig:
 class TextConfig:
     # random | words[:PATH] | lines[:PATH] | numbers | mix:KIND=WEIGHT,... (words/lines alone: the bundled data)
     source: str = "mix:random=0.3,words=0.35,lines=0.2,numbers=0.15"
-    charset: str = "default"  # default | path to a symbols file | the symbols themselves
+    charset: str = "default"  # default (the language's) | printable | path to a symbols file | the symbols
     min_len: int = 4
     max_len: int = 16
     upper: float = 0.0  # share of natural texts (all kinds but random) written in UPPER CASE, as signs and receipts
@@ -115,6 +115,7 @@ class OutputConfig:
 @dataclass
 class RenderConfig:
     preset: str = "default"  # a name from textsynth.presets: the base the other settings override
+    language: str = "en"  # a name from textsynth.languages: the default charset and the bundled word list
     n: int = 1_000_000
     seed: int = 0
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -214,8 +215,10 @@ class RenderConfig:
         for ok, message in checks:
             if not ok():
                 raise TextsynthError(message)
+        from textsynth.languages import get_language
         from textsynth.text import parse_source_spec
 
+        get_language(self.language)
         parse_source_spec(t.source)  # raises a one-line error naming what is wrong
         if f.weighting not in ("family", "face"):
             raise TextsynthError(f"fonts.weighting must be family or face, got {f.weighting!r}")

@@ -367,10 +367,21 @@ class FontSet:
         return cls(infos, coverage, charset, weighting=weighting, family_weights=family_weights)
 
     @classmethod
-    def from_config(cls, fonts_config, charset: Charset) -> FontSet:
-        """The font set a `FontConfig` describes."""
-        return cls.load(fonts_config.dir or None, charset, families=tuple(fonts_config.families),
-                        weighting=fonts_config.weighting, family_weights=dict(fonts_config.family_weights))
+    def from_config(cls, fonts_config, charset: Charset, language: str = "en") -> FontSet:
+        """The font set a `FontConfig` describes. A language with its own bundled faces (Devanagari for `hi`)
+        adds them to the bundled fonts, and a `families` filter keeps them too (a look preset's families are
+        Latin ones)."""
+        from textsynth.languages import get_language
+
+        folder = get_language(language).font_folder
+        dirs = fonts_config.dir or None
+        families = tuple(fonts_config.families)
+        if folder is not None and dirs in (None, "bundled"):
+            dirs = ["bundled", str(folder)]
+            if families:
+                families += tuple(sorted({f.family for f in _load_dir(folder, charset)[0]} - set(families)))
+        return cls.load(dirs, charset, families=families, weighting=fonts_config.weighting,
+                        family_weights=dict(fonts_config.family_weights))
 
     def uncovered(self) -> list[str]:
         """Charset symbols that no font draws."""

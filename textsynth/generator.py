@@ -8,6 +8,7 @@ from textsynth.charset import Charset
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
+from textsynth.languages import config_charset
 from textsynth.paint import Painter, TextDoesNotFit
 from textsynth.record import SampleParams
 from textsynth.text import draw_text, make_text_source
@@ -22,11 +23,11 @@ class SampleGenerator:
     def __init__(self, config: RenderConfig, charset: Charset | None = None, fontset: FontSet | None = None):
         config.validate()
         self.config = config
-        self.charset = charset or Charset.from_spec(config.text.charset)
-        self.fontset = fontset or FontSet.from_config(config.fonts, self.charset)
+        self.charset = charset or config_charset(config.text.charset, config.language)
+        self.fontset = fontset or FontSet.from_config(config.fonts, self.charset, config.language)
         self.fontset.require_full_charset()
         t = config.text
-        self.source = make_text_source(t.source, self.charset, t.min_len, t.max_len, t.upper)
+        self.source = make_text_source(t.source, self.charset, t.min_len, t.max_len, t.upper, config.language)
         self.painter = Painter(config, self.fontset)
         self.redrawn = 0  # texts drawn but not painted because they could not fit the canvas
 

@@ -24,7 +24,10 @@ SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cac
 GLYPH_CACHE_BYTES = 192 << 20
 _GLYPH_OVERHEAD = 200  # bytes of Python objects per cached glyph besides its pixels
 # Scripts whose letters join: letter spacing would break the joins, so tracking is not applied inside them.
-CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp"})
+# Scripts whose letters join (cursive, or hung from one headline as Devanagari, Bengali and Gurmukhi are):
+# letter spacing would break them apart, so it is left out.
+CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp",
+                             "Deva", "Beng", "Guru"})
 _LOAD_FLAGS = freetype.FT_LOAD_RENDER | freetype.FT_LOAD_TARGET_LIGHT | freetype.FT_LOAD_NO_BITMAP
 _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _FT_LOAD_GLYPH = freetype.raw.FT_Load_Glyph

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +40,29 @@ def check_sheet(count: int, height: int, width: int, columns: int = 2, flag: str
                              f"more than {MAX_SHEET_PIXELS:,}; ask for fewer")
 
 
-def _label_font(size: int = 14) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.truetype(str(bundled_fonts_dir() / "DejaVuSansMono.ttf"), size)
-    except Exception:  # the sheet is a convenience: fall back to Pillow's own font
-        return ImageFont.load_default()
+# Caption faces, first that draws a whole caption wins: Latin, Greek, Cyrillic, then the languages' own scripts.
+_CAPTION_FONTS = ("DejaVuSansMono.ttf", "devanagari/NotoSansDevanagari-Regular.ttf")
+
+
+@lru_cache(maxsize=1)
+def _caption_fonts(size: int = 14) -> tuple[tuple[ImageFont.ImageFont | ImageFont.FreeTypeFont, frozenset[int]], ...]:
+    from fontTools.ttLib import TTFont
+
+    fonts = []
+    for name in _CAPTION_FONTS:
+        path = bundled_fonts_dir() / name
+        try:
+            fonts.append((ImageFont.truetype(str(path), size), frozenset(TTFont(path, lazy=True).getBestCmap())))
+        except Exception:  # the sheet is a convenience: a missing face is skipped
+            continue
+    return tuple(fonts) or ((ImageFont.load_default(), frozenset()),)
+
+
+def _label_font(text: str = "") -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """The first caption face whose cmap has every character of `text` (else the first)."""
+    fonts = _caption_fonts()
+    needed = {ord(c) for c in text if not c.isspace()}
+    return next((font for font, cmap in fonts if needed <= cmap), fonts[0][0])
 
 
 def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: int = 2,
@@ -53,14 +72,14 @@ def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: 
         raise ValueError("contact_sheet needs at least one image")
     h, w = images[0].shape
     columns = max(1, min(columns, len(images)))
-    font = _label_font()
-    captions = [wrap_caption(label if notes is None else f"{label}   [{notes[k]}]", font, w)
+    fonts = [_label_font(label) for label in labels]
+    captions = [wrap_caption(label if notes is None else f"{label}   [{notes[k]}]", fonts[k], w)
                 for k, label in enumerate(labels)]
     lines = max(len(c) for c in captions)
     cell_h = h + _LABEL_HEIGHT * lines + 6
     sheet = Image.new("L", sheet_size(len(images), h, w, columns, lines), 255)
     draw = ImageDraw.Draw(sheet)
-    for k, (image, caption) in enumerate(zip(images, captions)):
+    for k, (image, caption, font) in enumerate(zip(images, captions, fonts)):
         r, c = divmod(k, columns)
         x, y = 8 + c * (w + 8), 8 + r * cell_h
         sheet.paste(Image.fromarray(image), (x, y))

@@ -34,7 +34,7 @@ def describe(ds: Dataset) -> dict[str, Any]:
         "charset": "".join(m.charset),
         "charset_size": len(m.charset),
         "seed": m.seed,
-        "config": {"preset": c.preset, "effects": "on" if c.effects.enabled else "off",
+        "config": {"preset": c.preset, "language": c.language, "effects": "on" if c.effects.enabled else "off",
                    "text": c.text.source, "length": [c.text.min_len, c.text.max_len],
                    "max_angle": c.augment.max_angle, "mirror": c.augment.mirror,
                    "upside_down": c.augment.upside_down, "noise": c.augment.noise,

@@ -14,7 +14,9 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
+from textsynth.languages import Language, get_language
 from textsynth.shop import ShopText
+from textsynth.syllables import SyllableText
 
 
 @dataclass
@@ -208,7 +210,7 @@ class PhraseText:
         self.report.kept = len(keep)
         self._words = [words[i] for i in keep]
         c = counts[keep]
-        p = 0.3 / len(keep) + (0.7 * c / c.sum() if c.sum() > 0 else 0.7 / len(keep))
+        p = 0.3 / len(keep) + (0.7 * c / c.sum() if c.sum() > 0 else np.full(len(keep), 0.7 / len(keep)))
         cum = np.cumsum(p / p.sum())
         cum[-1] = 1.0
         self._cum = cum.tolist()  # bisect on a list beats a numpy call for the few words a phrase needs
@@ -428,16 +430,20 @@ def _parse_single(text: str, spec: str) -> tuple[str, str | None]:
     return m.group(1), m.group(2)
 
 
-def _make_single(kind: str, path: str | None, charset: Charset, min_len: int, max_len: int):
+def _make_single(kind: str, path: str | None, charset: Charset, min_len: int, max_len: int,
+                 language: Language | None = None):
+    language = language or get_language("en")
     if kind == "random":
-        return RandomText(charset, min_len, max_len)
+        return SyllableText(charset, min_len, max_len) if language.syllabic else RandomText(charset, min_len, max_len)
     if kind == "numbers":
         return NumbersText(charset, min_len, max_len)
+    if kind in ("shop", "lines") and not path and not language.english:
+        raise TextsynthError(f"the bundled {kind} texts are English; {language.name} has none (give a file)")
     if kind == "shop":
         return ShopText(path or data_dir() / "shop.toml", charset, min_len, max_len)
     if kind == "words":
         return WordsText(path, charset, min_len, max_len) if path else \
-            PhraseText(data_dir() / "words.tsv", charset, min_len, max_len)
+            PhraseText(language.words, charset, min_len, max_len)
     if path:
         return LinesText(path, charset, min_len, max_len)
     return CorpusText(data_dir() / "devils-dictionary.txt", charset, min_len, max_len)
@@ -447,6 +453,7 @@ RandomText.kind = KIND_IDS["random"]
 WordsText.kind = KIND_IDS["words"]
 LinesText.kind = KIND_IDS["lines"]
 ShopText.kind = KIND_IDS["shop"]
+SyllableText.kind = KIND_IDS["random"]
 
 
 class MixText:
@@ -492,22 +499,23 @@ class UpperShare:
         return self.draw(rng)[1]
 
 
-TextSource = (RandomText | WordsText | LinesText | PhraseText | CorpusText | NumbersText | ShopText | MixText
-              | UpperShare)
+TextSource = (RandomText | SyllableText | WordsText | LinesText | PhraseText | CorpusText | NumbersText | ShopText
+              | MixText | UpperShare)
 
 
-def make_text_source(spec: str, charset: Charset, min_len: int, max_len: int, upper: float = 0.0) -> TextSource:
+def make_text_source(spec: str, charset: Charset, min_len: int, max_len: int, upper: float = 0.0,
+                     language: str = "en") -> TextSource:
     """Build the source a config names (see `parse_source_spec`); one kind alone is that source itself;
-    `upper` > 0 writes that share of the natural texts in upper case."""
-    source = _make_source(spec, charset, min_len, max_len)
+    `upper` > 0 writes that share of the natural texts in upper case; `language` picks the bundled word list."""
+    source = _make_source(spec, charset, min_len, max_len, get_language(language))
     return UpperShare(source, upper, charset) if upper > 0 else source
 
 
-def _make_source(spec: str, charset: Charset, min_len: int, max_len: int) -> TextSource:
+def _make_source(spec: str, charset: Charset, min_len: int, max_len: int, language: Language) -> TextSource:
     parts = parse_source_spec(spec)
     if len(parts) == 1:
         kind, path, _ = parts[0]
-        return _make_single(kind, path, charset, min_len, max_len)
+        return _make_single(kind, path, charset, min_len, max_len, language)
     # In a mix, a bundled source this charset cannot write (numbers without digits, words without letters) is
     # left out and reported; a file the spec names must work.
     built, dropped = [], {}
@@ -515,7 +523,7 @@ def _make_source(spec: str, charset: Charset, min_len: int, max_len: int) -> Tex
         if weight <= 0:
             continue
         try:
-            built.append((_make_single(kind, path, charset, min_len, max_len), weight))
+            built.append((_make_single(kind, path, charset, min_len, max_len, language), weight))
         except TextsynthError as exc:
             if path:
                 raise

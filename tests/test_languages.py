@@ -1,0 +1,155 @@
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+import uharfbuzz as hb
+from fontTools.ttLib import TTFont
+
+from textsynth import RenderConfig, SampleGenerator
+from textsynth.charset import DEFAULT_SYMBOLS
+from textsynth.cli import main
+from textsynth.dataset import open_dataset
+from textsynth.languages import LANGUAGES, config_charset, get_language
+from textsynth.pipeline import render
+from textsynth.text import KIND_IDS
+
+OTHERS = [code for code in LANGUAGES if code != "en"]
+
+
+@pytest.fixture(scope="module", params=OTHERS)
+def generator(request):
+    return SampleGenerator(RenderConfig.from_dict({"language": request.param, "n": 1}))
+
+
+def test_english_keeps_the_seed_charset_and_ids():
+    assert config_charset("default", "en").symbols == tuple(DEFAULT_SYMBOLS)
+    assert config_charset("default", "en").encode("ab:") == [0, 1, 67]
+    assert RenderConfig().language == "en"
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_a_language_charset_is_its_letters_digits_and_punctuation_in_a_fixed_order(code):
+    charset = config_charset("default", code)
+    lang = get_language(code)
+    assert charset.symbols == tuple(lang.symbols) and len(set(charset.symbols)) == len(charset)
+    assert set("0123456789 .,-:") <= set(charset.symbols)
+    letters = [c for c in charset.symbols if c.isalpha()]
+    assert len(letters) >= 45 and not any(c.isascii() for c in letters)
+    # the label ids are the file's order: the first lower-case letter is id 0, its capital follows the lower case
+    assert charset.encode(letters[0]) == [0]
+    assert config_charset("printable", code).symbols[:68] == tuple(DEFAULT_SYMBOLS)
+
+
+def test_every_sample_is_drawn_by_a_font_that_draws_all_its_characters(generator):
+    charset, painter = generator.charset, generator.painter
+    kinds = set()
+    for i in range(120):
+        p = generator.params(i)
+        kinds.add(p.text_kind)
+        assert not charset.missing(p.text)
+        assert painter.layout.draws(p.font_id, p.text), (p.text, generator.fontset.fonts[p.font_id].name)
+        assert set(p.text) <= generator.fontset.coverage[p.font_id] | {" "}
+    assert {KIND_IDS["random"], KIND_IDS["words"], KIND_IDS["numbers"]} <= kinds
+
+
+def test_every_letter_of_the_charset_is_inked_by_the_fonts_chosen_for_it(generator):
+    fontset, layout = generator.fontset, generator.painter.layout
+    generator.fontset.require_full_charset()
+    for char in generator.charset.symbols:
+        if char == " ":
+            continue
+        fonts = fontset.covering(char)
+        assert fonts, char
+        for font in fonts[:: max(1, len(fonts) // 4)]:
+            assert layout.draws(font, char), (char, fontset.fonts[font].name)
+
+
+def test_natural_text_comes_from_the_language_word_list(generator):
+    words = {line.split("\t")[0] for line in get_language(generator.config.language).words.read_text(
+        encoding="utf-8").splitlines()}
+    folded = {w.lower() for w in words}
+    found = 0
+    for i in range(200):
+        p = generator.params(i)
+        if p.text_kind == KIND_IDS["words"]:
+            tokens = [t.strip(".,:-") for t in p.text.replace(",", " ").replace(":", " ").split()]
+            found += sum(t.lower() in folded for t in tokens if t)
+    assert found > 50
+
+
+def test_a_language_composes_with_a_look_preset():
+    cfg = RenderConfig.from_dict({"preset": "scan", "language": "ru", "n": 1})
+    assert cfg.language == "ru"
+    assert cfg.to_dict()["effects"] == RenderConfig.from_dict({"preset": "scan"}).to_dict()["effects"]
+    gen = SampleGenerator(cfg)
+    texts = [gen.params(i).text for i in range(40)]
+    assert any(set(t) & set("абвгдежзиклмнопрстуфхцчшщыэюя") for t in texts)
+
+
+def test_english_only_sources_are_left_out_of_another_languages_mix_and_refused_alone():
+    gen = SampleGenerator(RenderConfig.from_dict({"preset": "receipt", "language": "el", "n": 1}))
+    assert all(gen.params(i).text_kind != KIND_IDS["shop"] for i in range(30))
+    cfg = RenderConfig.from_dict({"language": "el", "n": 1, "text": {"source": "lines"}})
+    with pytest.raises(Exception, match="English; Greek has none"):
+        SampleGenerator(cfg)
+
+
+def test_unknown_language_is_one_line_naming_it(capsys, tmp_path):
+    assert main(["render", "--n", "4", "--language", "xx", "--out", str(tmp_path / "d")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'xx'" in err and "ru" in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_language_dataset_stores_its_language_and_charset_and_reads_back(tmp_path):
+    cfg = RenderConfig.from_dict({"language": "ru", "n": 24, "seed": 5})
+    cfg.output.shard_size, cfg.output.workers = 12, "1"
+    render(cfg, tmp_path / "ru", progress=False)
+    ds = open_dataset(tmp_path / "ru")
+    assert ds.config.language == "ru" and ds.charset == config_charset("default", "ru")
+    sample = ds[3]
+    assert ds.charset.decode(sample.labels.tolist()) == sample.text
+    again = SampleGenerator(ds.config)
+    assert np.array_equal(again.sample(3)[1], sample.image)
+
+
+def test_a_devanagari_conjunct_keeps_both_consonants_and_the_virama_in_its_label():
+    charset = config_charset("default", "hi")
+    ids = charset.encode("क्ष")  # drawn as one conjunct glyph
+    assert charset.decode(ids) == "क्ष" and len(ids) == 3
+    gen = SampleGenerator(RenderConfig.from_dict({"language": "hi", "n": 1}))
+    assert gen.painter.layout.draws(gen.fontset.covering("क्षमा")[0], "क्षमा")
+
+
+def _dotted_circles(font_path: Path, text: str) -> int:
+    """How many dotted circles HarfBuzz inserts shaping `text` (its sign of a broken cluster)."""
+    font = hb.Font(hb.Face(hb.Blob(font_path.read_bytes())))
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    hb.shape(font, buf)
+    circle = TTFont(font_path, lazy=True).getBestCmap()[0x25CC]
+    glyph_id = TTFont(font_path, lazy=True).getGlyphID(circle)
+    return sum(g.codepoint == glyph_id for g in buf.glyph_infos)
+
+
+def test_random_hindi_text_is_syllables_never_broken_clusters():
+    lang = get_language("hi")
+    gen = SampleGenerator(RenderConfig.from_dict({"language": "hi", "n": 1, "text": {"source": "random"}}))
+    noto = lang.font_folder / "NotoSansDevanagari-Regular.ttf"
+    texts = [gen.params(i).text for i in range(150)]
+    assert len(set(texts)) == 150 and all(4 <= len(t) <= 16 for t in texts)
+    for text in texts:
+        for word in text.split(" "):
+            assert unicodedata.category(word[0]) not in ("Mn", "Mc"), text  # no mark without its consonant
+        assert _dotted_circles(noto, text) == 0, text
+    assert _dotted_circles(noto, "\u093f\u093fक") > 0  # what symbols drawn uniformly would make
+
+
+def test_a_script_with_its_own_faces_keeps_them_under_a_presets_families():
+    gen = SampleGenerator(RenderConfig.from_dict({"preset": "receipt", "language": "hi", "n": 1}))
+    families = {f.family for f in gen.fontset.fonts}
+    assert "Noto Sans Devanagari" in families and "DejaVu Sans Mono" in families
+    english = SampleGenerator(RenderConfig.from_dict({"n": 1}))
+    assert not any("Devanagari" in f.family for f in english.fontset.fonts)

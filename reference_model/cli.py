@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "they are; the report counts them either way)")
     p.add_argument("--crop-margin", type=float,
                    help="page annotations: margin around each box, as a share of its line height (0.125)")
-    p.add_argument("--language", help="textsynth language of the lines (en, ru, el, hi; default: a dataset's own, "
+    p.add_argument("--language", help="textsynth language of the lines (en, ru, el, hi, ar; default: a dataset's own, "
                    "else en): the charset of the other engines and Tesseract's language data")
     p.add_argument("--beam-width", type=int, default=0, help="beam search instead of greedy decoding")
     p.add_argument("--lm", action="store_true",

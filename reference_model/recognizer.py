@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from reference_model.ctc import beam_decode, greedy_decode
 from reference_model.language_model import FusedDecoder
+from textsynth.bidi import visual_order
 from textsynth.charset import Charset
 from textsynth.config import MAX_HEIGHT, MAX_WIDTH
 from textsynth.errors import TextsynthError
@@ -29,6 +30,7 @@ MAX_INPUT_WIDTH, MAX_INPUT_HEIGHT = MAX_WIDTH, MAX_HEIGHT
 MAX_RUN_INFO_BYTES = 16 << 20
 MAX_MODEL_CONFIG_BYTES = 16 << 20  # config.json / metadata.json inside model.keras
 MAX_MODEL_BYTES = 1 << 30  # all of model.keras, inflated
+LABEL_ORDERS = ("logical", "visual")
 
 
 @dataclass(eq=False)  # hashable by identity: tf.function caches per instance
@@ -37,6 +39,9 @@ class Recognizer:
     charset: Charset
     width: int
     height: int
+    # "visual": the model reads a right-to-left language's lines left to right, as drawn, and `decode` turns that
+    # back into the logical order labels and references are in (textsynth.bidi); "logical": every other model
+    label_order: str = "logical"
 
     @classmethod
     def load(cls, run: str | Path | None = None) -> Recognizer:
@@ -51,7 +56,7 @@ class Recognizer:
         info_path, model_path = run / RUN_INFO, run / MODEL_FILE
         if not info_path.is_file() or not model_path.is_file():
             raise TextsynthError(f"{run} is not a trained run folder (it needs {RUN_INFO} and {MODEL_FILE})")
-        charset, width, height = _read_run_info(info_path)
+        charset, width, height, label_order = _read_run_info(info_path)
         _check_model_archive(model_path)
         try:
             model = keras.saving.load_model(model_path, compile=False)
@@ -63,7 +68,7 @@ class Recognizer:
         if shape_in[1:] != (height, width) or len(shape_out) != 3 or shape_out[-1] != len(charset) + 1:
             raise TextsynthError(f"{model_path} takes {shape_in[1:]} and gives {shape_out[-1:]} classes, but "
                                  f"{info_path} says {height}x{width} and {len(charset)} + 1")
-        return cls(model, charset, width, height)
+        return cls(model, charset, width, height, label_order)
 
     @property
     def steps(self) -> int:
@@ -86,17 +91,21 @@ class Recognizer:
         """Texts from logits: greedy, TensorFlow's beam search (`beam_width` > 1) or beam search with the
         character language model (`lm`)."""
         if lm is not None:
+            if self.label_order == "visual":
+                raise TextsynthError("--lm is for left-to-right models: this run reads right-to-left lines in "
+                                     "visual order, and the character model knows logical order")
             ids = lm.decode(logits)
         else:
             ids = beam_decode(logits, beam_width) if beam_width > 1 else greedy_decode(logits)
-        return [self.charset.decode(row) for row in ids]
+        texts = [self.charset.decode(row) for row in ids]
+        return [visual_order(t) for t in texts] if self.label_order == "visual" else texts
 
     def read(self, images: np.ndarray, beam_width: int = 0, lm: FusedDecoder | None = None) -> list[str]:
         return self.decode(self.logits(images), beam_width, lm)
 
 
-def _read_run_info(path: Path) -> tuple[Charset, int, int]:
-    """run.json's charset and input size, checked: a malformed file is one line naming it."""
+def _read_run_info(path: Path) -> tuple[Charset, int, int, str]:
+    """run.json's charset, input size and label order, checked: a malformed file is one line naming it."""
     try:
         if path.stat().st_size > MAX_RUN_INFO_BYTES:
             raise TextsynthError(f"{path} is larger than {MAX_RUN_INFO_BYTES >> 20} MB")
@@ -118,7 +127,10 @@ def _read_run_info(path: Path) -> tuple[Charset, int, int]:
         charset = Charset(symbols)
     except (TextsynthError, ValueError, TypeError) as exc:
         raise TextsynthError(f"{path}: bad 'charset' ({exc})") from None
-    return charset, size["width"], size["height"]
+    order = info.get("label_order", "logical")
+    if order not in LABEL_ORDERS:
+        raise TextsynthError(f"{path}: 'label_order' must be {' or '.join(LABEL_ORDERS)}, got {str(order)[:40]!r}")
+    return charset, size["width"], size["height"], order
 
 
 def _check_model_archive(path: Path) -> None:

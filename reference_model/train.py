@@ -18,9 +18,12 @@ from reference_model.ctc import check_feasible, ctc_loss
 from reference_model.metrics import score
 from reference_model.model import build_model, time_steps
 from reference_model.recognizer import MODEL_FILE, RUN_INFO, Recognizer
+from textsynth.bidi import visual_order
+from textsynth.charset import Charset
 from textsynth.dataset import Dataset, open_dataset
 from textsynth.errors import TextsynthError
 from textsynth.fileio import atomic_write_text, commit_file
+from textsynth.languages import get_language
 
 STATE_FILE = "state.json"
 LOG_FILE = "log.csv"
@@ -97,11 +100,36 @@ def check_labels(ds: Dataset, steps: int) -> None:
                    ds.column("text"))
 
 
+def label_order(ds: Dataset) -> str:
+    """"visual" for a right-to-left language's dataset (a left-to-right CTC model must learn its lines in the
+    order they are drawn), "logical" otherwise."""
+    return "visual" if get_language(ds.config.language).direction == "rtl" else "logical"
+
+
+def visual_labels(charset: Charset, labels: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Padded label rows rearranged into the order their lines are drawn (`textsynth.bidi.visual_order`)."""
+    out = labels.copy()
+    for k, n in enumerate(lengths.tolist()):
+        out[k, :n] = charset.encode(visual_order(charset.decode(labels[k, :n])))
+    return out
+
+
+def _in_visual_order(data: tf.data.Dataset, charset: Charset) -> tf.data.Dataset:
+    def step(batch):
+        labels = tf.numpy_function(lambda lab, n: visual_labels(charset, lab, n),
+                                   [batch["labels"], batch["label_length"]], tf.int32, stateful=False)
+        return {**batch, "labels": tf.ensure_shape(labels, batch["labels"].shape)}
+
+    return data.map(step)
+
+
 def validate(recognizer: Recognizer, val: Dataset, limit: int, batch_size: int = 256) -> dict[str, float]:
     refs, hyps, losses = [], [], []
     for batch in val.batches(batch_size, shuffle=False):
         logits = recognizer.logits(batch["images"])
-        losses.append(ctc_loss(tf.constant(batch["labels"]), tf.constant(logits)).numpy())
+        labels = batch["labels"] if recognizer.label_order == "logical" else \
+            visual_labels(val.charset, batch["labels"], batch["label_length"])
+        losses.append(ctc_loss(tf.constant(labels), tf.constant(logits)).numpy())
         hyps += recognizer.decode(logits)
         refs += val.charset.decode_batch(batch["labels"], batch["label_length"])
         if len(refs) >= limit:
@@ -350,6 +378,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     epochs = cfg.epochs if cfg.epochs is not None else math.ceil(cfg.steps / per_epoch)
     info = {"charset": list(train_ds.charset.symbols), "width": train_ds.width, "height": train_ds.height,
             "arch": cfg.arch, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg),
+            "label_order": label_order(train_ds),
             "data_config": train_ds.manifest.config}  # the render config the model learnt from
     state = _open_run(cfg, info)
 
@@ -361,7 +390,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     train_step = _train_step(model, optimizer, strategy, cfg.batch_size)
     replicas = strategy.num_replicas_in_sync
 
-    recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height)
+    recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height, info["label_order"])
     started = time.perf_counter() - state["wall_seconds"]
     last: dict = {}
     log(f"training {cfg.arch} ({model.count_params():,} parameters, {steps_t} time steps) on "
@@ -375,7 +404,10 @@ def train(cfg: TrainConfig, log=print) -> dict:
         if budget <= 0:
             break
         data = train_ds.to_tf_dataset(cfg.batch_size, shuffle=True, seed=cfg.seed, drop_remainder=True,
-                                      epoch=epoch).repeat().take(budget)
+                                      epoch=epoch)
+        if recognizer.label_order == "visual":
+            data = _in_visual_order(data, train_ds.charset)
+        data = data.repeat().take(budget)
         if replicas > 1:
             data = strategy.experimental_distribute_dataset(data)
         done = _run_epoch(cfg, epoch, budget, data, train_step, state, started, log)

@@ -280,3 +280,26 @@ def test_unknown_schedule_is_one_line(tiny_data, tmp_path):
     cfg = TrainConfig(data=str(tiny_data), out=str(tmp_path / "r"), arch="tiny", epochs=1, lr_schedule="step")
     with pytest.raises(TextsynthError, match="--lr-schedule: unknown schedule 'step'"):
         train(cfg, log=lambda *_: None)
+
+
+@pytest.mark.slow
+def test_a_right_to_left_dataset_trains_in_visual_order_and_evaluates_in_logical(tmp_path):
+    from reference_model.evaluate import evaluate
+    from reference_model.recognizer import Recognizer
+    from reference_model.train import TrainConfig, train
+
+    data = tmp_path / "ar"
+    cfg = small_config(n=32, output__shard_size=32)
+    cfg.language = "ar"
+    cfg.canvas.width, cfg.canvas.height = 256, 32
+    cfg.text.min_len, cfg.text.max_len = 3, 6
+    render(cfg, data, progress=False)
+    run = tmp_path / "run"
+    train(TrainConfig(data=str(data), val=str(data), out=str(run), arch="tiny", steps=2, batch_size=16,
+                      val_samples=32), log=lambda *_: None)
+    assert json.loads((run / "run.json").read_text())["label_order"] == "visual"
+    assert Recognizer.load(run).label_order == "visual"
+    report = evaluate(run, data, limit=16)
+    assert report["samples"] == 16
+    with pytest.raises(TextsynthError, match="--lm is for left-to-right models"):
+        Recognizer.load(run).decode(np.zeros((1, 4, 61), np.float32), lm=object())

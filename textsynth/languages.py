@@ -62,6 +62,7 @@ LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
     Language("ru", "Russian (Cyrillic)", "rus"),
     Language("el", "Greek", "ell"),
     Language("hi", "Hindi (Devanagari)", "hin", fonts="devanagari", syllabic=True),
+    Language("ar", "Arabic", "ara", direction="rtl", fonts="arabic"),
 )}
 
 

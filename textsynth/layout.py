@@ -16,6 +16,7 @@ import freetype
 import numpy as np
 import uharfbuzz as hb
 
+from textsynth.bidi import is_rtl, runs
 from textsynth.errors import TextsynthError
 
 SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cached object slows Python's GC)
@@ -128,13 +129,21 @@ class FontLayout:
 
     def shape(self, text: str) -> Shaped:
         """HarfBuzz's glyphs for `text` (not cached here: `Layout.shape` caches per (font, text))."""
-        buf = hb.Buffer()
-        buf.add_codepoints([ord(c) for c in text])  # clusters are character indices
-        buf.guess_segment_properties()
-        hb.shape(self.hb_font, buf)
-        infos, positions = buf.glyph_infos, buf.glyph_positions
-        gids = tuple([i.codepoint for i in infos])
-        clusters = [i.cluster for i in infos]
+        if is_rtl(text):  # a right-to-left line: its runs shaped apart, laid out right to left (textsynth.bidi)
+            gids_l, clusters, positions, cursive = [], [], [], False
+            for start, stop, rtl in reversed(runs(text)):
+                buf = self._shaped_buffer(text[start:stop], "rtl" if rtl else "ltr")
+                cursive = cursive or buf.script in CURSIVE_SCRIPTS
+                gids_l += [i.codepoint for i in buf.glyph_infos]
+                clusters += [start + i.cluster for i in buf.glyph_infos]
+                positions += buf.glyph_positions
+            gids = tuple(gids_l)
+        else:
+            buf = self._shaped_buffer(text, None)
+            cursive = buf.script in CURSIVE_SCRIPTS
+            infos, positions = buf.glyph_infos, buf.glyph_positions
+            gids = tuple([i.codepoint for i in infos])
+            clusters = [i.cluster for i in infos]
         n = len(gids)
         known = self._ink
         ink = [known[g] if g in known else self.glyph_ink(g) for g in gids]
@@ -145,7 +154,7 @@ class FontLayout:
                        for e, xo in zip(ink, x_offset)])
         tops = [yo + e[1] * em for e, yo in zip(ink, y_offset) if e is not None]
         bottoms = [yo + (e[1] + e[3]) * em for e, yo in zip(ink, y_offset) if e is not None]
-        if buf.script in CURSIVE_SCRIPTS or n == 0:
+        if cursive or n == 0:
             tracked = (False,) * n
         else:
             tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
@@ -155,6 +164,15 @@ class FontLayout:
             space=tuple([text[c].isspace() for c in clusters]) if has_space else (False,) * n,
             tracked=tracked, ink_x=ink_x, top=max(tops) if tops else None, bottom=min(bottoms) if bottoms else None,
             has_space=has_space, drawable=0 not in gids and _every_visible_cluster_inked(text, clusters, ink))
+
+    def _shaped_buffer(self, text: str, direction: str | None) -> hb.Buffer:
+        buf = hb.Buffer()
+        buf.add_codepoints([ord(c) for c in text])  # clusters are character indices
+        buf.guess_segment_properties()
+        if direction is not None:
+            buf.direction = direction
+        hb.shape(self.hb_font, buf)
+        return buf
 
     def _rasterize(self, gid: int, size: int) -> Glyph:
         if self._ft is None:

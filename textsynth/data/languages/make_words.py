@@ -1,6 +1,6 @@
 """Bundled word lists of textsynth's language presets, from Debian's hunspell dictionaries (see README.md there).
 
-    apt-get install hunspell-ru hunspell-el hunspell-hi && python make_words.py OUT_DIR
+    apt-get install hunspell-ru hunspell-el hunspell-hi hunspell-ar && python make_words.py OUT_DIR
 """
 import random
 import sys
@@ -12,6 +12,8 @@ SOURCES = {  # language: (dictionary, its encoding, letters a word may use, word
            "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ-", 30000),
     "hi": ("/usr/share/hunspell/hi_IN.dic", "utf-8",
            "अआइईउऊऋएऐऑओऔकखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसहािीुूृेैॉोौ्ंँः़", 30000),
+    # the Ayaspell list: stems and forms, without harakat (the charset has none)
+    "ar": ("/usr/share/hunspell/ar.dic", "utf-8", "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي", 30000),
     # ΐ and ΰ are left out of the words: their upper case is two code points (Ϊ́), outside the charset
     "el": ("/usr/share/hunspell/el_GR.dic", "iso-8859-7",
            "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩΆΈΉΊΌΎΏΪΫ", 30000),

@@ -201,3 +201,17 @@ def test_a_right_to_left_model_learns_visual_order_and_decodes_to_logical():
         logits[0, 2 * k, label] = 10.0
     assert Recognizer(None, charset, 512, 64, "visual").decode(logits) == [text]
     assert Recognizer(None, charset, 512, 64).decode(logits) == ["12.50 رعس"]
+
+
+def test_a_dataset_started_before_languages_existed_still_resumes(tmp_path):
+    from textsynth.manifest import Manifest
+    from textsynth.pipeline import _check_compatible
+
+    cfg = RenderConfig.from_dict({"n": 4})
+    cfg.output.workers = "1"
+    render(cfg, tmp_path / "d", progress=False)
+    existing = Manifest.read(tmp_path / "d")
+    existing.config.pop("language")  # as a 0.2 manifest holds it
+    _check_compatible(tmp_path / "d", existing, cfg, resume=True)
+    with pytest.raises(Exception, match="language: 'en' -> 'ru'"):
+        _check_compatible(tmp_path / "d", existing, RenderConfig.from_dict({"n": 4, "language": "ru"}), resume=True)

@@ -387,7 +387,10 @@ def _render_locked(config: RenderConfig, out: Path, overwrite: bool, resume: boo
 
 def _check_compatible(out: Path, existing: Manifest, config: RenderConfig, resume: bool) -> None:
     """A dataset already in `out` may only be finished by the config that started it."""
-    differences = _diff(content_settings(existing.config), config.content_dict())
+    # A top-level setting added since the dataset was started (such as `language`) is the default it then had.
+    stored = {**{k: v for k, v in RenderConfig().content_dict().items() if not isinstance(v, dict)},
+              **content_settings(existing.config)}
+    differences = _diff(stored, config.content_dict())
     if differences:
         raise TextsynthError(f"{out} holds a dataset made with another config ({'; '.join(differences)}); "
                              "pass --overwrite to replace it")

@@ -14,10 +14,11 @@ from PIL import Image, UnidentifiedImageError
 
 from reference_model.ctc import beam_decode, greedy_decode
 from reference_model.language_model import FusedDecoder
-from textsynth.bidi import visual_order
+from textsynth.bidi import logical_order
 from textsynth.charset import Charset
 from textsynth.config import MAX_HEIGHT, MAX_WIDTH
 from textsynth.errors import TextsynthError
+from textsynth.languages import LANGUAGES
 
 RUN_INFO = "run.json"
 MODEL_FILE = "model.keras"
@@ -42,6 +43,7 @@ class Recognizer:
     # "visual": the model reads a right-to-left language's lines left to right, as drawn, and `decode` turns that
     # back into the logical order labels and references are in (textsynth.bidi); "logical": every other model
     label_order: str = "logical"
+    language: str = "en"  # the textsynth language it learnt (the `--lm` character model knows English only)
 
     @classmethod
     def load(cls, run: str | Path | None = None) -> Recognizer:
@@ -56,7 +58,7 @@ class Recognizer:
         info_path, model_path = run / RUN_INFO, run / MODEL_FILE
         if not info_path.is_file() or not model_path.is_file():
             raise TextsynthError(f"{run} is not a trained run folder (it needs {RUN_INFO} and {MODEL_FILE})")
-        charset, width, height, label_order = _read_run_info(info_path)
+        charset, width, height, label_order, language = _read_run_info(info_path)
         _check_model_archive(model_path)
         try:
             model = keras.saving.load_model(model_path, compile=False)
@@ -68,7 +70,7 @@ class Recognizer:
         if shape_in[1:] != (height, width) or len(shape_out) != 3 or shape_out[-1] != len(charset) + 1:
             raise TextsynthError(f"{model_path} takes {shape_in[1:]} and gives {shape_out[-1:]} classes, but "
                                  f"{info_path} says {height}x{width} and {len(charset)} + 1")
-        return cls(model, charset, width, height, label_order)
+        return cls(model, charset, width, height, label_order, language)
 
     @property
     def steps(self) -> int:
@@ -94,18 +96,22 @@ class Recognizer:
             if self.label_order == "visual":
                 raise TextsynthError("--lm is for left-to-right models: this run reads right-to-left lines in "
                                      "visual order, and the character model knows logical order")
+            if self.language != "en":
+                raise TextsynthError(f"--lm is for English runs: the character model learnt English text, and "
+                                     f"this run reads {self.language!r}")
             ids = lm.decode(logits)
         else:
             ids = beam_decode(logits, beam_width) if beam_width > 1 else greedy_decode(logits)
         texts = [self.charset.decode(row) for row in ids]
-        return [visual_order(t) for t in texts] if self.label_order == "visual" else texts
+        return [logical_order(t) for t in texts] if self.label_order == "visual" else texts
 
     def read(self, images: np.ndarray, beam_width: int = 0, lm: FusedDecoder | None = None) -> list[str]:
         return self.decode(self.logits(images), beam_width, lm)
 
 
-def _read_run_info(path: Path) -> tuple[Charset, int, int, str]:
-    """run.json's charset, input size and label order, checked: a malformed file is one line naming it."""
+def _read_run_info(path: Path) -> tuple[Charset, int, int, str, str]:
+    """run.json's charset, input size, label order and language, checked: a malformed file is one line naming
+    it."""
     try:
         if path.stat().st_size > MAX_RUN_INFO_BYTES:
             raise TextsynthError(f"{path} is larger than {MAX_RUN_INFO_BYTES >> 20} MB")
@@ -130,7 +136,10 @@ def _read_run_info(path: Path) -> tuple[Charset, int, int, str]:
     order = info.get("label_order", "logical")
     if order not in LABEL_ORDERS:
         raise TextsynthError(f"{path}: 'label_order' must be {' or '.join(LABEL_ORDERS)}, got {str(order)[:40]!r}")
-    return charset, size["width"], size["height"], order
+    language = info.get("language", "en")
+    if not isinstance(language, str) or language not in LANGUAGES:
+        raise TextsynthError(f"{path}: 'language' must be one of {', '.join(LANGUAGES)}, got {str(language)[:40]!r}")
+    return charset, size["width"], size["height"], order, language
 
 
 def _check_model_archive(path: Path) -> None:

@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -48,7 +49,8 @@ def _read_one(binary: str, data: bytes, timeout: float, language: str) -> str:
             "Failed loading language" in line for line in message) else ""
         raise TextsynthError(f"tesseract failed: {message[-1] if message else f'exit status {done.returncode}'}"
                              + hint)
-    return " ".join(done.stdout.decode("utf-8", "replace").translate(_PLAIN).split())
+    # NFC, as labels are (Tesseract's Hindi writes the nukta letters U+0958-095F that NFC splits in two)
+    return " ".join(unicodedata.normalize("NFC", done.stdout.decode("utf-8", "replace")).translate(_PLAIN).split())
 
 
 def tesseract_read(images: Sequence[np.ndarray | bytes], workers: int = 2, timeout: float = 30.0,

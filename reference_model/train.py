@@ -196,7 +196,8 @@ def _open_run(cfg: TrainConfig, info: dict) -> dict:
     if (run / STATE_FILE).exists():
         old = json.loads((run / RUN_INFO).read_text())
         old.setdefault("arch", old.get("preset"))  # older runs named the architecture "preset"
-        for key in ("charset", "width", "height", "arch"):
+        old.setdefault("label_order", "logical")  # runs made before right-to-left languages
+        for key in ("charset", "width", "height", "arch", "label_order"):
             if old.get(key) != info[key]:
                 raise TextsynthError(f"{run} holds a run with another {key}; choose another --out")
         state = json.loads((run / STATE_FILE).read_text())
@@ -378,7 +379,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     epochs = cfg.epochs if cfg.epochs is not None else math.ceil(cfg.steps / per_epoch)
     info = {"charset": list(train_ds.charset.symbols), "width": train_ds.width, "height": train_ds.height,
             "arch": cfg.arch, "num_classes": num_classes, "time_steps": steps_t, "config": asdict(cfg),
-            "label_order": label_order(train_ds),
+            "label_order": label_order(train_ds), "language": train_ds.config.language,
             "data_config": train_ds.manifest.config}  # the render config the model learnt from
     state = _open_run(cfg, info)
 
@@ -390,7 +391,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     train_step = _train_step(model, optimizer, strategy, cfg.batch_size)
     replicas = strategy.num_replicas_in_sync
 
-    recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height, info["label_order"])
+    recognizer = Recognizer(model, train_ds.charset, train_ds.width, train_ds.height, info["label_order"],
+                            info["language"])
     started = time.perf_counter() - state["wall_seconds"]
     last: dict = {}
     log(f"training {cfg.arch} ({model.count_params():,} parameters, {steps_t} time steps) on "

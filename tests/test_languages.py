@@ -155,16 +155,21 @@ def test_a_script_with_its_own_faces_keeps_them_under_a_presets_families():
     assert not any("Devanagari" in f.family for f in english.fontset.fonts)
 
 
-def test_visual_order_reverses_a_right_to_left_line_but_not_its_numbers_and_is_its_own_inverse():
-    from textsynth.bidi import runs, visual_order
+def test_visual_order_follows_the_bidi_algorithm_and_logical_order_undoes_it():
+    from textsynth.bidi import logical_order, runs, visual_order
 
     assert visual_order("abc 12") == "abc 12"  # a left-to-right line is drawn as written
     assert visual_order("سعر 12.50") == "12.50 رعس"
-    assert runs("سعر 12.50 و 3") == [(0, 4, True), (4, 9, False), (9, 12, True), (12, 13, False)]
+    assert runs("سعر 1,234 و 3") == [(0, 4, True), (4, 9, False), (9, 12, True), (12, 13, False)]
+    # after an Arabic letter a hyphen does not join numbers (UAX #9 W2, W4); before any letter it does
+    assert visual_order("تاريخ 2006-07-22") == "22-07-2006 خيرات"
+    assert visual_order("2006-07-22 تاريخ") == "خيرات 2006-07-22"
+    assert visual_order("بَيت") == "تيبَ"  # a mark stays after its base
     gen = SampleGenerator(RenderConfig.from_dict({"language": "ar", "n": 1}))
     for i in range(300):
         text = gen.params(i).text
-        assert visual_order(visual_order(text)) == text and sorted(visual_order(text)) == sorted(text)
+        drawn = visual_order(text)
+        assert logical_order(drawn) == text and sorted(drawn) == sorted(text)
 
 
 def test_an_arabic_line_is_drawn_right_to_left_with_its_numbers_left_to_right():
@@ -185,6 +190,7 @@ def test_an_arabic_line_is_drawn_right_to_left_with_its_numbers_left_to_right():
 
 
 def test_a_right_to_left_model_learns_visual_order_and_decodes_to_logical():
+    pytest.importorskip("tensorflow")
     from reference_model.recognizer import Recognizer
     from reference_model.train import visual_labels
 
@@ -215,3 +221,22 @@ def test_a_dataset_started_before_languages_existed_still_resumes(tmp_path):
     _check_compatible(tmp_path / "d", existing, cfg, resume=True)
     with pytest.raises(Exception, match="language: 'en' -> 'ru'"):
         _check_compatible(tmp_path / "d", existing, RenderConfig.from_dict({"n": 4, "language": "ru"}), resume=True)
+
+
+def test_hindi_texts_are_nfc_so_labels_and_stored_text_agree():
+    gen = SampleGenerator(RenderConfig.from_dict({"language": "hi", "n": 1, "text": {"source": "random"}}))
+    texts = [gen.params(i).text for i in range(3000)]
+    assert any("\u0929" in t or "\u0931" in t for t in texts)  # a nukta after न or र, composed
+    for text in texts:
+        assert unicodedata.normalize("NFC", text) == text and 4 <= len(text) <= 16
+        assert gen.charset.decode(gen.charset.encode(text)) == text
+
+
+def test_the_english_character_model_is_refused_for_another_language():
+    pytest.importorskip("tensorflow")
+    from reference_model.recognizer import Recognizer
+
+    charset = config_charset("default", "ru")
+    logits = np.zeros((1, 4, len(charset) + 1), np.float32)
+    with pytest.raises(Exception, match="--lm is for English runs"):
+        Recognizer(None, charset, 512, 64, language="ru").decode(logits, lm=object())

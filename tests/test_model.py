@@ -302,4 +302,4 @@ def test_a_right_to_left_dataset_trains_in_visual_order_and_evaluates_in_logical
     report = evaluate(run, data, limit=16)
     assert report["samples"] == 16
     with pytest.raises(TextsynthError, match="--lm is for left-to-right models"):
-        Recognizer.load(run).decode(np.zeros((1, 4, 61), np.float32), lm=object())
+        Recognizer.load(run).decode(np.zeros((1, 4, 60), np.float32), lm=object())

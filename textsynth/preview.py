@@ -73,9 +73,9 @@ def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: 
         raise ValueError("contact_sheet needs at least one image")
     h, w = images[0].shape
     columns = max(1, min(columns, len(images)))
-    fonts = [_label_font(label) for label in labels]
-    captions = [wrap_caption(label if notes is None else f"{label}   [{notes[k]}]", fonts[k], w)
-                for k, label in enumerate(labels)]
+    texts = [label if notes is None else f"{label}   [{notes[k]}]" for k, label in enumerate(labels)]
+    fonts = [_label_font(text) for text in texts]
+    captions = [wrap_caption(text, font, w) for text, font in zip(texts, fonts)]
     lines = max(len(c) for c in captions)
     cell_h = h + _LABEL_HEIGHT * lines + 6
     sheet = Image.new("L", sheet_size(len(images), h, w, columns, lines), 255)

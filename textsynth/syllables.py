@@ -3,6 +3,8 @@ as in real writing (symbols drawn uniformly make broken clusters that fonts draw
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from textsynth.charset import Charset
@@ -74,7 +76,9 @@ class SyllableText:
                 parts.append(part)
                 length += len(part)
             while parts and parts[-1] == " ":
-                length -= len(parts.pop())
-            if self.min_len <= length <= self.max_len:
-                return "".join(parts)
+                parts.pop()
+            # NFC, as labels are: a nukta after न or र composes into one code point (ऩ, ऱ)
+            text = unicodedata.normalize("NFC", "".join(parts))
+            if self.min_len <= len(text) <= self.max_len:
+                return text
         raise TextsynthError("cannot build syllable texts within the length bounds")

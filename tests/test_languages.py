@@ -240,3 +240,15 @@ def test_the_english_character_model_is_refused_for_another_language():
     logits = np.zeros((1, 4, len(charset) + 1), np.float32)
     with pytest.raises(Exception, match="--lm is for English runs"):
         Recognizer(None, charset, 512, 64, language="ru").decode(logits, lm=object())
+
+
+def test_an_aligned_right_to_left_line_starts_at_the_right_margin():
+    cfg = RenderConfig.from_dict({"language": "ar", "n": 1, "text": {"source": "words"},
+                                  "typeset": {"left_aligned": 1.0, "indent": [0.0, 0.0]}})
+    gen = SampleGenerator(cfg)
+    for i in range(20):
+        p = gen.params(i)
+        w = gen.painter._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p).shape[1]
+        assert p.x + w == cfg.canvas.width - cfg.canvas.margin, p.text
+    english = SampleGenerator(RenderConfig.from_dict({"n": 1, "typeset": {"left_aligned": 1.0, "indent": [0, 0]}}))
+    assert all(english.params(i).x == english.config.canvas.margin for i in range(20))

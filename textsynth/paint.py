@@ -7,6 +7,7 @@ import math
 import cv2
 import numpy as np
 
+from textsynth.bidi import is_rtl
 from textsynth.config import RenderConfig
 from textsynth.draws import between_f32, pick
 from textsynth.effects.compose import Compositor, ink_growth, ink_key, shape_ink
@@ -123,6 +124,8 @@ class Painter:
             x = self.margin + round(between_f32(ts.indent, u[4]) * self.height)
             limit = (self.width - w) // 2 if self.variable_width else self.width - self.margin - w
             x = max(self.margin, min(x, limit))
+            if not self.variable_width and is_rtl(text):  # a right-to-left line starts at the right margin
+                x = self.width - w - x
         else:
             x = self.margin + pick(u[5], self.width - 2 * self.margin - w + 1)
         y = self.margin + pick(u[6], self.height - 2 * self.margin - h + 1)

@@ -252,3 +252,15 @@ def test_an_aligned_right_to_left_line_starts_at_the_right_margin():
         assert p.x + w == cfg.canvas.width - cfg.canvas.margin, p.text
     english = SampleGenerator(RenderConfig.from_dict({"n": 1, "typeset": {"left_aligned": 1.0, "indent": [0, 0]}}))
     assert all(english.params(i).x == english.config.canvas.margin for i in range(20))
+
+
+def test_a_language_font_folder_joins_any_font_list_holding_the_bundled_fonts():
+    from textsynth.fonts import FontSet, bundled_fonts_dir
+
+    extra = RenderConfig.from_dict({"language": "hi", "n": 1, "fonts": {"dir": f"bundled,{bundled_fonts_dir()}"}})
+    charset = config_charset("default", "hi")
+    families = {f.family for f in FontSet.from_config(extra.fonts, charset, "hi").fonts}
+    assert "Lohit Devanagari" in families
+    one = RenderConfig.from_dict({"language": "hi", "n": 1, "fonts": {"families": ["Lohit Devanagari", "Go"]}})
+    families = {f.family for f in FontSet.from_config(one.fonts, charset, "hi").fonts}
+    assert families == {"Lohit Devanagari", "Go"}  # a list naming one of the script's families is kept as it is

@@ -369,17 +369,18 @@ class FontSet:
     @classmethod
     def from_config(cls, fonts_config, charset: Charset, language: str = "en") -> FontSet:
         """The font set a `FontConfig` describes. A language with its own bundled faces (Devanagari for `hi`)
-        adds them to the bundled fonts, and a `families` filter keeps them too (a look preset's families are
-        Latin ones)."""
+        adds them when the bundled fonts are among the folders, and a `families` list that names none of them
+        keeps them all (a look preset's families are Latin ones)."""
         from textsynth.languages import get_language
 
         folder = get_language(language).font_folder
-        dirs = fonts_config.dir or None
+        dirs = font_dirs(fonts_config.dir or None)
         families = tuple(fonts_config.families)
-        if folder is not None and dirs in (None, "bundled"):
-            dirs = ["bundled", str(folder)]
-            if families:
-                families += tuple(sorted({f.family for f in _load_dir(folder, charset)[0]} - set(families)))
+        if folder is not None and bundled_fonts_dir() in dirs and folder not in dirs:
+            dirs.append(folder)
+            own = {f.family for f in _load_dir(folder, charset)[0]}
+            if families and not own & set(families):
+                families += tuple(sorted(own))
         return cls.load(dirs, charset, families=families, weighting=fonts_config.weighting,
                         family_weights=dict(fonts_config.family_weights))
 

@@ -264,3 +264,17 @@ def test_a_language_font_folder_joins_any_font_list_holding_the_bundled_fonts():
     one = RenderConfig.from_dict({"language": "hi", "n": 1, "fonts": {"families": ["Lohit Devanagari", "Go"]}})
     families = {f.family for f in FontSet.from_config(one.fonts, charset, "hi").fonts}
     assert families == {"Lohit Devanagari", "Go"}  # a list naming one of the script's families is kept as it is
+
+
+@pytest.mark.parametrize("code", ["hi", "ar"])
+def test_a_complex_script_dataset_is_byte_identical_with_one_or_two_workers(code, tmp_path):
+    from conftest import small_config
+
+    from textsynth.fileio import file_sha256
+
+    for workers in ("1", "2"):
+        cfg = small_config(n=60, output__shard_size=30)
+        cfg.language, cfg.output.workers = code, workers
+        render(cfg, tmp_path / workers, progress=False)
+    for name in ("shard-00000.h5", "shard-00001.h5"):
+        assert file_sha256(tmp_path / "1" / name) == file_sha256(tmp_path / "2" / name)

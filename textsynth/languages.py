@@ -12,7 +12,9 @@ from textsynth.errors import TextsynthError
 
 def languages_dir() -> Path:
     """Each language's bundled data: data/languages/CODE/ (charset.txt, words.tsv, their licences)."""
-    return Path(__file__).resolve().parent / "data" / "languages"
+    from textsynth.text import data_dir
+
+    return data_dir() / "languages"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Language:
     def words(self) -> Path:
         """The bundled word list (`word<TAB>count` lines; count 0: drawn uniformly)."""
         if self.code == "en":
-            return Path(__file__).resolve().parent / "data" / "words.tsv"
+            return languages_dir().parent / "words.tsv"
         return self.folder / "words.tsv"
 
     @property

@@ -24,7 +24,6 @@ SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cac
 # ~45 MB when every glyph has been drawn); past it every glyph cache is emptied and refills on demand.
 GLYPH_CACHE_BYTES = 192 << 20
 _GLYPH_OVERHEAD = 200  # bytes of Python objects per cached glyph besides its pixels
-# Scripts whose letters join: letter spacing would break the joins, so tracking is not applied inside them.
 # Scripts whose letters join (cursive, or hung from one headline as Devanagari, Bengali and Gurmukhi are):
 # letter spacing would break them apart, so it is left out.
 CURSIVE_SCRIPTS = frozenset({"Arab", "Syrc", "Nkoo", "Mong", "Adlm", "Rohg", "Mand", "Phag", "Sogd", "Hmnp",

@@ -108,23 +108,17 @@ PAPER_COLUMNS = ("params/paper", "params/paper_row", "params/paper_col")
 
 def add_sensor(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
     """The stage on samples [first, first + len) of a format 3 shard's stored lines, in place (checked columns):
-    what `Sensor.add` does line by line, with each block's terms looked up once (the loop is the reader's
-    hottest Python: ~2 us a line besides OpenCV's two saturating passes)."""
+    what `Sensor.add` does line by line, with each block's terms looked up once."""
     stop = first + len(images)
-    height = images.shape[1]
     widths = cols["params/width"][first:stop].tolist()
-    add, subtract = cv2.add, cv2.subtract
     for term, names in ((sensor.noise, NOISE_COLUMNS), (sensor.paper, PAPER_COLUMNS)):
         amounts, rows, columns = (cols[c][first:stop].tolist() for c in names)
         terms: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         for k, amount in enumerate(amounts):
             if amount > 0:
-                pair = terms.get(amount)
-                if pair is None:
-                    pair = terms[amount] = term.term(amount)
-                row, col, width = rows[k], columns[k], widths[k]
-                region = images[k, :, :width]
-                done = subtract(add(region, pair[0][row:row + height, col:col + width], dst=region),
-                                pair[1][row:row + height, col:col + width], dst=region)
-                if done is not region:  # OpenCV made a new array (a view it could not write through)
+                above, below = terms.get(amount) or terms.setdefault(amount, term.term(amount))
+                region = images[k, :, :widths[k]]
+                window = np.s_[rows[k]:rows[k] + region.shape[0], columns[k]:columns[k] + widths[k]]
+                done = cv2.subtract(cv2.add(region, above[window], dst=region), below[window], dst=region)
+                if done is not region:
                     region[...] = done

@@ -39,6 +39,7 @@ class Shaped:
     """HarfBuzz's glyphs for one text in one font, in visual (left-to-right) order; lengths in em."""
 
     gids: tuple[int, ...]
+    clusters: tuple[int, ...]  # per glyph: the index of the first character of its cluster (logical order)
     advance: tuple[float, ...]  # pen advance after each glyph
     x_offset: tuple[float, ...]
     y_offset: tuple[float, ...]  # up
@@ -159,7 +160,8 @@ class FontLayout:
             tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
         has_space = _WHITESPACE.search(text) is not None
         return Shaped(
-            gids=gids, advance=tuple([p.x_advance * em for p in positions]), x_offset=x_offset, y_offset=y_offset,
+            gids=gids, clusters=tuple(clusters), advance=tuple([p.x_advance * em for p in positions]),
+            x_offset=x_offset, y_offset=y_offset,
             space=tuple([text[c].isspace() for c in clusters]) if has_space else (False,) * n,
             tracked=tracked, ink_x=ink_x, top=max(tops) if tops else None, bottom=min(bottoms) if bottoms else None,
             has_space=has_space, drawable=0 not in gids and _every_visible_cluster_inked(text, clusters, ink))
@@ -256,6 +258,51 @@ class FontLayout:
                 right = x1
         return mask
 
+    def cluster_boxes(self, text: str, size: int, tracking: float = 0.0, word_spacing: float = 1.0,
+                      shaped: Shaped | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+        """Per character of `text`, the box (x0, y0, x1, y1) of its cluster in `text_mask`'s pixels (float64,
+        edges), and that mask's shape: the union of the cluster's glyph bitmaps, so characters HarfBuzz draws as
+        one cluster (a conjunct, a ligature, a base and its marks) share one box; a cluster without ink (a space)
+        gets its advance across the text's height. Walks the pen exactly as `text_mask` does."""
+        shaped = shaped or self.shape(text)
+        cache = self._size_cache(size)
+        starts = sorted(set(shaped.clusters))
+        inf = math.inf
+        boxes = [[inf, inf, -inf, -inf] for _ in starts]  # per cluster: the union of its bitmaps
+        cells = [[inf, -inf] for _ in starts]  # per cluster: the pen's span, for a cluster without ink
+        x0 = y0 = inf
+        x1 = y1 = -inf
+        pen = 0.0
+        for gid, cluster, adv, xo, yo, space, tracked in zip(
+                shaped.gids, shaped.clusters, shaped.advance, shaped.x_offset, shaped.y_offset, shaped.space,
+                shaped.tracked):
+            g = cache.get(gid)
+            if g is None:
+                g = cache[gid] = self._rasterize(gid, size)
+            k = bisect.bisect_left(starts, cluster)
+            start = pen
+            pen += adv * word_spacing if space else adv
+            cell = cells[k]
+            cell[0], cell[1] = min(cell[0], round(start * size), round(pen * size)), \
+                max(cell[1], round(start * size), round(pen * size))
+            if tracked:
+                pen += tracking
+            if g[0] is None:
+                continue
+            x = round((start + xo) * size) + g[1]
+            y = g[2] - round(yo * size) if yo else g[2]
+            box = boxes[k]
+            box[0], box[1], box[2], box[3] = min(box[0], x), min(box[1], y), max(box[2], x + g[3]), \
+                max(box[3], y + g[4])
+            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + g[3]), max(y1, y + g[4])
+        if x0 == inf:
+            raise TextsynthError(f"text {text!r} has no visible ink")
+        for box, (lo, hi) in zip(boxes, cells):
+            if box[0] == inf:  # no ink: the advance, at least a pixel wide, across the text's height
+                box[:] = lo, y0, max(hi, lo + 1), y1
+        out = np.array(boxes, np.float64) - (x0, y0, x0, y0)
+        return out[[bisect.bisect_right(starts, j) - 1 for j in range(len(text))]], (y1 - y0, x1 - x0)
+
 
 class Layout:
     """Every font of a render, opened on first use."""
@@ -290,6 +337,10 @@ class Layout:
         self._recent[(font_id, size)] = None
         self._recent.move_to_end((font_id, size))
         return font.text_mask(text, size, tracking, word_spacing, self.shape(font_id, text))
+
+    def cluster_boxes(self, font_id: int, text: str, size: int, tracking: float,
+                      word_spacing: float) -> tuple[np.ndarray, tuple[int, int]]:
+        return self.font(font_id).cluster_boxes(text, size, tracking, word_spacing, self.shape(font_id, text))
 
     def draws(self, font_id: int, text: str) -> bool:
         """Whether the font's shaped text has no .notdef glyph and ink for every visible character."""

@@ -83,6 +83,10 @@ class Painter:
         self._last = (key, mask)
         return mask
 
+    def ink_mask(self, p: SampleParams) -> np.ndarray:
+        """The sample's ink mask as placed (cached: the one just painted costs nothing)."""
+        return self._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
+
     def _fits(self, mask: np.ndarray) -> bool:
         h, w = mask.shape
         return w <= self.width - 2 * self.margin and h <= self.height - 2 * self.margin
@@ -144,7 +148,7 @@ class Painter:
         A variable-width sample fills columns [0, p.width); the columns after it are plain paper. `sensor=False`:
         the line before the sensor stage (speckle, paper texture), as a format 3 shard stores it.
         """
-        mask = self._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
+        mask = self.ink_mask(p)
         h, w = mask.shape
         if not 0 < p.width <= self.width:
             raise TextsynthError(f"sample {p.index}: width {p.width} is outside 1..{self.width}")

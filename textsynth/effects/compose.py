@@ -13,7 +13,7 @@ import numpy as np
 from textsynth.effects.background import Backdrops, Coordinates, PaperBank
 from textsynth.effects.classic import NoiseBank
 from textsynth.effects.clutter import NeighbourInk
-from textsynth.effects.geometry import rotate_mask
+from textsynth.effects.geometry import rotate_mask, rotate_points
 from textsynth.effects.registry import DEGRADATION_FIELDS, INK_FIELDS, OFF, stage
 from textsynth.effects.sampling import EffectSampler
 from textsynth.effects.spec import Canvas
@@ -61,6 +61,30 @@ def shape_ink(mask: np.ndarray, p: Any, angle: float) -> np.ndarray:
     for spec in active:
         mask = spec.apply(mask, p, 0.0)
     return rotate_mask(mask, angle)
+
+
+def ink_points(points: np.ndarray, shape: tuple[int, int], p: Any, angle: float) -> tuple[np.ndarray, tuple]:
+    """Where `shape_ink` puts points (..., 2; pixel edges) of a laid-out mask of `shape`, and the shape of the
+    mask it returns: the same effects in the same order, each through its `moves`."""
+    active = [s for trigger, s in _INK_STAGE if _on(p, trigger)]
+    turned = bool(angle and active and active[-1].turns)
+    for k, spec in enumerate(active):
+        if spec.moves is not None:
+            points, shape = spec.moves(points, shape, p, angle if turned and k == len(active) - 1 else 0.0)
+    return (points, shape) if turned else rotate_points(points, shape, angle)
+
+
+def ink_spread(p: Any, height: int) -> float:
+    """Pixels by which the ink stage spreads a glyph's ink past its outline, in a text mask `height` px high."""
+    return sum(s.spread(p, height) for trigger, s in _INK_STAGE if s.spread is not None and _on(p, trigger))
+
+
+def orientation_points(points: np.ndarray, p: Any, height: int) -> np.ndarray:
+    """Where the orientation stage (the flips) puts canvas points."""
+    for trigger, spec in _STAGES[not degraded(p)]["orientation"]:
+        if spec.moves is not None and _on(p, trigger):
+            points = spec.moves(points, p, height)
+    return points
 
 
 def ink_growth(p: Any) -> tuple[float, float, int]:

@@ -93,7 +93,8 @@ EFFECTS = (
         lambda e, u, c: {"dot_pitch": amount(e, u), "dot_wear": between_f32((0.0, 1.0), u[2])}, "ink",
         lambda mask, p, angle: dot_matrix(mask, p.dot_pitch, p.dot_wear, p.effect_seed), step=15,
         amount=(0.09, 0.14), bounds=(0.05, 0.25), doc="dot-matrix print: dot pitch, share of the text height",
-        changes_ink=True, growth=lambda p: (0.0, 1.0, 1)),
+        changes_ink=True, growth=lambda p: (0.0, 1.0, 1),
+        spread=lambda p, h: 0.9 * max(2.0, p.dot_pitch * h)),  # a dot sits at its grid cell's centre
     EffectSpec(
         "thermal", 24, {"thermal": f32()}, lambda e, u, c: {"thermal": amount(e, u)}, "ink",
         lambda mask, p, angle: thermal(mask, p.thermal, p.effect_seed), step=16, amount=(0.2, 0.8),
@@ -102,5 +103,5 @@ EFFECTS = (
         "toner", 25, {"toner": f32()}, lambda e, u, c: {"toner": amount(e, u)}, "ink",
         lambda mask, p, angle: toner(mask, p.toner, p.effect_seed), step=17, amount=(0.2, 0.8),
         bounds=(0.0, 1.0), doc="toner or inkjet print: bleed and mottle", changes_ink=True,
-        growth=lambda p: (0.0, 1.0, 2)),
+        growth=lambda p: (0.0, 1.0, 2), spread=lambda p, h: 1.5 * (0.3 + 0.7 * p.toner)),
 )

@@ -104,6 +104,8 @@ class EffectSpec:
     changes_ink: bool = False
     turns: bool = False
     growth: Callable[[Any], tuple[float, float, int]] | None = None
+    moves: Callable | None = None
+    spread: Callable[[Any, int], float] | None = None
     on_field: str = field(default="", compare=False)  # the field that says a sample got it (default: first)
 
     def __post_init__(self):
@@ -133,3 +135,11 @@ def plain_draw(name: str) -> Draw:
 def detail_draw(name: str, detail: str, low: float, high: float) -> Draw:
     """A draw that sets the amount and one detail drawn in [low, high] from the third uniform."""
     return lambda e, u, c: {name: amount(e, u), detail: between_f32((low, high), u[2])}
+
+
+def padded_points(pad: Callable[[Any], int]) -> Callable:
+    """`moves` of an effect that pads the mask by `pad(record)` pixels on every side."""
+    def moves(points: np.ndarray, shape: tuple, p: Any, angle: float) -> tuple[np.ndarray, tuple]:
+        d = pad(p)
+        return points + d, (shape[0] + 2 * d, shape[1] + 2 * d)
+    return moves

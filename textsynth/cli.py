@@ -56,6 +56,8 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "workers": (("output", "workers"), str, "auto or a number of worker processes"),
     "compression": (("output", "compression"), str, "zstd (the default: ~5 KB a line), none, gzip or residual"),
     "backend": (("output", "backend"), str, "loky (local processes) or dask"),
+    "char-boxes": (("output", "char_boxes"), bool, "also store each label character's box on the canvas (a "
+                   "quadrilateral through every geometric effect; FORMAT.md)"),
 }
 
 
@@ -100,7 +102,11 @@ def _deep_merge(base: dict, extra: dict) -> dict:
 def _add_render_flags(p: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
     p.add_argument("--config", metavar="FILE.toml", help="settings file; flags override it")
     for flag, (_, kind, help_text) in RENDER_FLAGS.items():
-        if only is None or flag in only:
+        if only is not None and flag not in only:
+            continue
+        if kind is bool:  # a switch: present sets it, absent leaves the config's value
+            p.add_argument(f"--{flag}", action="store_const", const=True, default=None, help=help_text)
+        else:
             p.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
 
 
@@ -175,6 +181,7 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from textsynth.char_boxes import char_boxes
     from textsynth.effects.registry import active_effects
     from textsynth.generator import SampleGenerator
     from textsynth.preview import check_sheet, save_sheet, sheet_target
@@ -189,8 +196,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     notes = [" ".join([f"{gen.fontset.fonts[p.font_id].name} {p.font_size}px {p.angle:+.1f}°"]
                       + (["mirror"] if p.mirror else []) + (["upside-down"] if p.upside_down else [])
                       + active_effects(p)) for p, _ in samples]
+    boxes = [char_boxes(gen.painter, p) for p, _ in samples] if args.boxes else None
     path = save_sheet(args.out, [img for _, img in samples], [p.text for p, _ in samples], columns=2,
-                      notes=notes)
+                      notes=notes, boxes=boxes)
     print(f"wrote {len(samples)} samples to {path}")
     return 0
 
@@ -233,6 +241,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     _check_out(args)
     sheet_target(args.out)  # refuse an unwritable target (or a dataset's own file) before any work
     ds = open_dataset(args.dataset, allow_incomplete=True)
+    if args.boxes and not ds.has_char_boxes:
+        raise TextsynthError(f"--boxes: {args.dataset} holds no character boxes (render it with --char-boxes)")
     count = min(parse_count(args.count, "--n"), len(ds))
     check_sheet(count, ds.height, ds.width)
     if args.random:
@@ -245,7 +255,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         picks = range(args.start, min(len(ds), args.start + count))
     samples = [ds[int(i)] for i in picks]
     path = save_sheet(args.out, [s.image for s in samples], [s.text for s in samples],
-                      notes=[f"#{s.index}" for s in samples])
+                      notes=[f"#{s.index}" for s in samples],
+                      boxes=[s.char_boxes for s in samples] if args.boxes else None)
     print(f"wrote {len(samples)} samples to {path}")
     return 0
 
@@ -287,10 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fonts)
 
     p = sub.add_parser("sample", help="paint a few samples into a contact sheet PNG")
-    output_only = ("n", "shard-size", "workers", "compression", "backend")
+    output_only = ("n", "shard-size", "workers", "compression", "backend", "char-boxes")
     _add_render_flags(p, only=[f for f in RENDER_FLAGS if f not in output_only])
     p.add_argument("--n", dest="count", default="16", help="samples on the sheet (default 16)")
     p.add_argument("--out", default="sample.png", help="PNG file to write (default sample.png)")
+    p.add_argument("--boxes", action="store_true", help="outline each character's box")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("inspect", help="summarize a dataset: sizes, charset, label lengths, fonts, flips")
@@ -310,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--start", type=int, default=0, help="first sample index (default 0)")
     where.add_argument("--random", action="store_true", help="random samples instead")
     p.add_argument("--seed", type=int, default=0, help="with --random")
+    p.add_argument("--boxes", action="store_true", help="outline each character's box (a dataset rendered with "
+                   "--char-boxes)")
     p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser("export", help="write the dataset as LMDB or as a folder of PNGs with labels.tsv")

@@ -110,6 +110,7 @@ class OutputConfig:
     compression: str = "zstd"
     workers: str = "auto"  # auto | a positive count; does not change the data
     backend: str = "loky"  # loky | dask; does not change the data
+    char_boxes: bool = False  # store each label character's quadrilateral (`char_boxes`, FORMAT.md)
 
 
 @dataclass
@@ -204,6 +205,7 @@ class RenderConfig:
              f"of one shard stay under {MAX_SHARD_COLUMN_BYTES >> 20} MiB), got {o.shard_size}"),
             (lambda: -(-self.n // o.shard_size) <= MAX_SHARDS,
              f"n / shard-size must make at most {MAX_SHARDS:,} shards; raise --shard-size"),
+            (lambda: isinstance(o.char_boxes, bool), f"char_boxes must be true or false, got {o.char_boxes!r}"),
             (lambda: o.compression in STORAGES,
              f"compression must be one of {', '.join(STORAGES)}, got {o.compression!r}"),
             (lambda: o.workers == "auto" or (o.workers.isascii() and o.workers.isdigit()

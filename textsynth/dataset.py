@@ -16,7 +16,7 @@ import numpy as np
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
 from textsynth.errors import TextsynthError
-from textsynth.format import RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
+from textsynth.format import CHAR_BOXES, RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.open_shards import OpenShards
 from textsynth.read_plan import ReadPlan, Segment, Window, cut_batches, plan_windows
@@ -28,6 +28,7 @@ from textsynth.shard_safety import (
     check_sensor_columns,
     check_speckle_bank,
     check_speckle_columns,
+    checked_char_boxes,
     open_shard,
     read_images,
     shard_errors,
@@ -62,6 +63,9 @@ class Sample:
     labels: np.ndarray  # int32 label ids, no padding
     text: str
     params: SampleParams
+    # float32 (label length, 4, 2): each label character's quadrilateral, x then y (a dataset rendered with
+    # --char-boxes; None otherwise)
+    char_boxes: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -96,6 +100,11 @@ class Dataset:
         for s in self.segments:
             seen.setdefault(s.shard.index, s.shard)
         return list(seen.values())
+
+    @property
+    def has_char_boxes(self) -> bool:
+        """Whether samples and batches carry `char_boxes` (the dataset was rendered with --char-boxes)."""
+        return self.manifest.char_boxes
 
     @property
     def config(self) -> RenderConfig:
@@ -194,6 +203,12 @@ class Dataset:
             add_sensor(out, cols, start, self._sensor_banks())
         return out
 
+    def _char_boxes(self, record: ShardRecord, start: int, stop: int) -> np.ndarray:
+        """Character boxes [start, stop) of a shard (shard-local), checked to lie on their canvases."""
+        with self._open.use(record.file, self._open_checked) as shard, shard_errors(record.file):
+            boxes = shard.file[CHAR_BOXES][start:stop]
+        return checked_char_boxes(boxes, self._small_columns(record), start, self.height, record)
+
     # -- random access ------------------------------------------------------------------------------
 
     def _locate(self, i: int) -> tuple[Segment, int]:
@@ -213,8 +228,9 @@ class Dataset:
         length = int(cols["label_length"][j])
         text = cols["text"][j].decode("utf-8")  # checked when the columns were loaded
         params = params_from_columns(cols, j, text, prefix="params/")
+        boxes = self._char_boxes(seg.shard, j, j + 1)[0, :length] if self.has_char_boxes else None
         return Sample(index=params.index, image=image, labels=cols["labels"][j, :length].copy(), text=text,
-                      params=params)
+                      params=params, char_boxes=boxes)
 
     def column(self, name: str) -> np.ndarray:
         """A small per-sample column (`labels`, `label_length`, `text`, `params/<field>`) for the whole view."""
@@ -288,7 +304,10 @@ class Dataset:
             index[o:o + b - a] = cols["params/index"][a:b]
             width[o:o + b - a] = cols["params/width"][a:b]
             o += b - a
-        return {"images": images, "labels": labels, "label_length": lengths, "index": index, "width": width}
+        batch = {"images": images, "labels": labels, "label_length": lengths, "index": index, "width": width}
+        if self.has_char_boxes:
+            batch[CHAR_BOXES] = np.concatenate([self._char_boxes(self.segments[k].shard, a, b) for k, a, b in window])
+        return batch
 
     def window_batches(self, window: Window, plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
         """The batches of window `number` of the plan's epoch: read it, then cut it into batches."""
@@ -297,7 +316,8 @@ class Dataset:
     def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
                 shards: Sequence[int] | None = None, epoch: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """Numpy batches: images (B, H, W) uint8, labels (B, max_len) int32 padded with -1, label_length (B,),
-        index (B,) int64, width (B,) int32 (each image's true width). Shuffling mixes contiguous blocks from
+        index (B,) int64, width (B,) int32 (each image's true width); a dataset rendered with --char-boxes adds
+        char_boxes (B, max_len, 4, 2) float32, NaN past each label. Shuffling mixes contiguous blocks from
         every shard; `epoch` varies the order."""
         plan = ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder)
         ds = self.select_shards(shards) if shards is not None else self

@@ -73,17 +73,25 @@ def max_compressed_chunk(chunk_bytes: int) -> int:
     return chunk_bytes + chunk_bytes // 256 + 1024
 
 
+# The optional dataset of per-character quadrilaterals (`render --char-boxes`): (count, max_len, 4, 2) float32,
+# per label slot four corners of two float32 each
+CHAR_BOXES = "char_boxes"
+CHAR_BOX_BYTES = 4 * 2 * 4
+
+
 def shard_bytes_bound(count: int, width: int, height: int, max_len: int, max_text_bytes: int,
-                      compression: str = "none") -> int:
+                      compression: str = "none", char_boxes: bool = False) -> int:
     """An upper bound of a shard file's size: whole image chunks (the last one is stored full), gzip's worst-case
-    expansion, the small columns, and HDF5's metadata (a fixed part and a chunk-index entry per chunk)."""
+    expansion, the small columns (with `char_boxes`, the boxes too), and HDF5's metadata (a fixed part and a
+    chunk-index entry per chunk)."""
     samples = min(ZSTD_CHUNK_SAMPLES if compression == "zstd" else CHUNK_SAMPLES, count)
     per_chunk = samples * height * width
     chunks = math.ceil(count / samples)
     images = chunks * (max_compressed_chunk(per_chunk) if compression != "none" else per_chunk)
-    columns = count * (4 * max_len + 4 + max_text_bytes + param_bytes_per_sample())
+    columns = count * (4 * max_len + 4 + max_text_bytes + param_bytes_per_sample()
+                       + (CHAR_BOX_BYTES * max_len if char_boxes else 0))
     if compression == "zstd":  # gzip column chunks: each column's chunk index, and gzip's worst case per chunk
-        datasets = 3 + len(PARAM_DTYPES)
+        datasets = 3 + len(PARAM_DTYPES) + char_boxes
         column_chunks = datasets + math.ceil(columns / COLUMN_CHUNK_BYTES) * 2
         columns += datasets * 4096 + column_chunks * (1024 + COLUMN_CHUNK_BYTES // 256)
     return images + columns + 64 * 1024 + 1024 * chunks

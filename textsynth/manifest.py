@@ -65,6 +65,12 @@ class Manifest:
     format_version: int = FORMAT_VERSION
 
     @property
+    def char_boxes(self) -> bool:
+        """Whether the shards hold `char_boxes` (the render's `output.char_boxes`)."""
+        output = self.config.get("output")
+        return isinstance(output, dict) and output.get("char_boxes") is True
+
+    @property
     def shard_count(self) -> int:
         return -(-self.n // self.shard_size)
 

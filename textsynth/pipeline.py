@@ -19,6 +19,7 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from textsynth.card import write_card
+from textsynth.char_boxes import char_boxes
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig, content_settings
 from textsynth.errors import DatasetError, TextsynthError
@@ -109,18 +110,20 @@ def render_shard(job: ShardJob) -> tuple[ShardRecord, int]:
                              charset_json=gen.charset.to_json(), shard_index=job.index, first_index=job.first,
                              compression=cfg.output.compression, partial_tag=str(os.getpid()),
                              speckle=painter_speckle(w, h, cfg.seed) if cfg.output.compression == "residual" else None,
-                             sensor=gen.painter.compositor.sensor)
+                             sensor=gen.painter.compositor.sensor, char_boxes=cfg.output.char_boxes)
         sensor = cfg.output.compression != "zstd"  # a zstd shard stores the lines before the sensor stage
         images = np.empty((min(BLOCK, job.count), h, w), np.uint8)
         with writer:
             for start in range(0, job.count, BLOCK):
                 n = min(BLOCK, job.count - start)
-                params, labels = [], []
+                params, labels, boxes = [], [], []
                 for k in range(n):
                     p, _ = gen.sample(job.first + start + k, out=images[k], sensor=sensor)
                     params.append(p)
                     labels.append(gen.charset.encode(p.text))
-                writer.write(start, images[:n], labels, params)
+                    if cfg.output.char_boxes:
+                        boxes.append(char_boxes(gen.painter, p))
+                writer.write(start, images[:n], labels, params, boxes if cfg.output.char_boxes else None)
             sha, size = writer.close()
     except (OSError, RuntimeError) as exc:  # h5py reports a failed flush as RuntimeError
         raise write_failure(job.out, path.name, exc) from None
@@ -145,7 +148,8 @@ def estimate_bytes(config: RenderConfig, charset: Charset, counts: list[int]) ->
     """An upper bound of the bytes that shards of these sizes take, plus the manifest, card and preview."""
     text_bytes = max_text_bytes(charset, config.text.max_len)
     return _DATASET_EXTRAS + sum(shard_bytes_bound(c, config.canvas.width, config.canvas.height,
-                                                   config.text.max_len, text_bytes, config.output.compression)
+                                                   config.text.max_len, text_bytes, config.output.compression,
+                                                   config.output.char_boxes)
                                  for c in counts)
 
 
@@ -387,9 +391,12 @@ def _render_locked(config: RenderConfig, out: Path, overwrite: bool, resume: boo
 
 def _check_compatible(out: Path, existing: Manifest, config: RenderConfig, resume: bool) -> None:
     """A dataset already in `out` may only be finished by the config that started it."""
-    # A top-level setting added since the dataset was started (such as `language`) is the default it then had.
+    # A top-level setting added since the dataset was started (such as `language`) is the default it then had,
+    # and so is `output.char_boxes` (off before it existed).
     stored = {**{k: v for k, v in RenderConfig().content_dict().items() if not isinstance(v, dict)},
               **content_settings(existing.config)}
+    if isinstance(stored.get("output"), dict):
+        stored["output"] = {"char_boxes": False, **stored["output"]}
     differences = _diff(stored, config.content_dict())
     if differences:
         raise TextsynthError(f"{out} holds a dataset made with another config ({'; '.join(differences)}); "

@@ -66,9 +66,24 @@ def _label_font(text: str = "") -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return next((font for font, cmap in fonts if needed <= cmap), fonts[0][0])
 
 
+# Box outlines alternate between these, so neighbouring characters' boxes stay apart; a dot marks the corner
+# that was the glyph's top-left (it shows a flipped or turned line).
+BOX_COLOURS = ((230, 40, 40), (30, 90, 230))
+
+
+def _draw_boxes(draw: ImageDraw.ImageDraw, quads: np.ndarray, x: int, y: int) -> None:
+    for k, quad in enumerate(quads):
+        points = [(x + float(px), y + float(py)) for px, py in quad]
+        colour = BOX_COLOURS[k % len(BOX_COLOURS)]
+        draw.polygon(points, outline=colour)
+        cx, cy = points[0]
+        draw.ellipse((cx - 1.5, cy - 1.5, cx + 1.5, cy + 1.5), fill=colour)
+
+
 def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: int = 2,
-                  notes: Sequence[str] | None = None) -> Image.Image:
-    """Tile images (uint8, same shape) in a grid; each cell shows the image, then its label."""
+                  notes: Sequence[str] | None = None, boxes: Sequence[np.ndarray] | None = None) -> Image.Image:
+    """Tile images (uint8, same shape) in a grid; each cell shows the image, then its label. `boxes`: per image
+    its characters' quadrilaterals (n, 4, 2), outlined in colour."""
     if not images:
         raise ValueError("contact_sheet needs at least one image")
     h, w = images[0].shape
@@ -78,15 +93,18 @@ def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: 
     captions = [wrap_caption(text, font, w) for text, font in zip(texts, fonts)]
     lines = max(len(c) for c in captions)
     cell_h = h + _LABEL_HEIGHT * lines + 6
-    sheet = Image.new("L", sheet_size(len(images), h, w, columns, lines), 255)
+    mode, white, grey, black = ("RGB", (255,) * 3, (160,) * 3, (0,) * 3) if boxes is not None else ("L", 255, 160, 0)
+    sheet = Image.new(mode, sheet_size(len(images), h, w, columns, lines), white)
     draw = ImageDraw.Draw(sheet)
     for k, (image, caption, font) in enumerate(zip(images, captions, fonts)):
         r, c = divmod(k, columns)
         x, y = 8 + c * (w + 8), 8 + r * cell_h
-        sheet.paste(Image.fromarray(image), (x, y))
-        draw.rectangle((x - 1, y - 1, x + w, y + h), outline=160)
+        sheet.paste(Image.fromarray(image).convert(mode), (x, y))
+        draw.rectangle((x - 1, y - 1, x + w, y + h), outline=grey)
+        if boxes is not None:
+            _draw_boxes(draw, boxes[k], x, y)
         for n, line in enumerate(caption):
-            draw.text((x, y + h + 3 + n * _LABEL_HEIGHT), line, fill=0, font=font)
+            draw.text((x, y + h + 3 + n * _LABEL_HEIGHT), line, fill=black, font=font)
     return sheet
 
 

@@ -16,6 +16,7 @@ from h5py import h5d, h5l, h5o, h5z
 
 from textsynth.errors import DatasetError, TextsynthError
 from textsynth.format import (
+    CHAR_BOXES,
     CHUNK_SAMPLES,
     COLUMN_CHUNK_BYTES,
     MAX_DEFLATE_RATIO,
@@ -88,6 +89,8 @@ def expected_datasets(record: ShardRecord, manifest: Manifest,
     expected.update({f"params/{k}": ((n,), np.dtype(dt)) for k, dt in PARAM_DTYPES.items()})
     if version == RESIDUAL_FORMAT_VERSION:
         expected[MODE] = ((n,), np.dtype(np.uint8))
+    if manifest.char_boxes:
+        expected[CHAR_BOXES] = ((n, L, 4, 2), np.dtype(np.float32))
     return expected
 
 
@@ -387,6 +390,37 @@ def check_columns(cols: dict[str, np.ndarray], record: ShardRecord, symbols: int
         except UnicodeDecodeError:
             raise DatasetError(f"shard {record.file}: sample {record.first + row}: text is not valid UTF-8 "
                                "(run textsynth verify)") from None
+
+
+def char_box_problem(boxes: np.ndarray, lengths: np.ndarray, widths: np.ndarray,
+                     height: int) -> tuple[int, str] | None:
+    """(row, why) of the first sample whose character boxes are not numbers on its canvas: every corner of
+    each of its label's boxes within [0, width] x [0, height]."""
+    slot = np.arange(boxes.shape[1])[None, :] < lengths[:, None]  # (rows, max_len): the label's boxes
+    x, y = boxes[..., 0], boxes[..., 1]
+    with np.errstate(invalid="ignore"):
+        good = ((x >= 0) & (x <= widths[:, None, None]) & (y >= 0) & (y <= height)).all(axis=2)
+    bad = np.flatnonzero((slot & ~good).any(axis=1))
+    if not len(bad):
+        return None
+    row = int(bad[0])
+    box = int(np.flatnonzero(slot[row] & ~good[row])[0])
+    return row, f"character box {box} is {np.round(boxes[row, box], 2).tolist()}, not on its {int(widths[row])}" \
+                f"x{height} canvas"
+
+
+def checked_char_boxes(boxes: np.ndarray, cols: dict[str, np.ndarray], start: int, height: int,
+                       record: ShardRecord) -> np.ndarray:
+    """Boxes [start, start + len(boxes)) of a shard, refused (one line) if any is off its canvas; what lies past
+    each label is set to NaN whatever the shard held."""
+    stop = start + len(boxes)
+    lengths, widths = cols["label_length"][start:stop], cols["params/width"][start:stop]
+    problem = char_box_problem(boxes, lengths, widths, height)
+    if problem is not None:
+        row, why = problem
+        raise DatasetError(f"shard {record.file}: sample {record.first + start + row}: {why} (run textsynth verify)")
+    boxes[np.arange(boxes.shape[1])[None, :] >= lengths[:, None]] = np.nan
+    return boxes
 
 
 def shard_version(f: h5py.File) -> int:

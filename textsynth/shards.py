@@ -18,6 +18,7 @@ import zstandard
 
 from textsynth.fileio import commit_file, file_sha256
 from textsynth.format import (
+    CHAR_BOXES,
     CHUNK_SAMPLES,
     COLUMN_CHUNK_BYTES,
     FORMAT_NAME,
@@ -172,7 +173,7 @@ class ShardWriter:
     def __init__(self, path: str | Path, *, count: int, width: int, height: int, max_len: int,
                  max_text_bytes: int, charset_json: str, shard_index: int, first_index: int,
                  compression: str = "none", partial_tag: str = "", speckle: SpeckleSource | None = None,
-                 sensor: Sensor | None = None):
+                 sensor: Sensor | None = None, char_boxes: bool = False):
         self.path = Path(path)
         # A per-writer tag keeps a straggler from a killed run from sharing a file with a new writer.
         tag = f".{partial_tag}" if partial_tag else ""
@@ -180,7 +181,7 @@ class ShardWriter:
         self.count = count
         self.max_len = max_len
         self.max_text_bytes = max_text_bytes
-        bound = shard_bytes_bound(count, width, height, max_len, max_text_bytes, compression)
+        bound = shard_bytes_bound(count, width, height, max_len, max_text_bytes, compression, char_boxes)
         self._file = h5py.File(self.partial, "w")
         self._fd = os.open(self.partial, os.O_RDONLY)
         try:
@@ -215,10 +216,17 @@ class ShardWriter:
             self._file, count, width, height, max_len, max_text_bytes, compression)
         if self.speckle is not None:
             self.modes = self._file.create_dataset(MODE, (count,), np.uint8, track_times=False)
+        self.char_boxes = None
+        if char_boxes:  # per label slot its quadrilateral; NaN past the label
+            shape = (count, max_len, 4, 2)
+            self.char_boxes = self._file.create_dataset(
+                CHAR_BOXES, shape, np.float32, fillvalue=np.nan, track_times=False,
+                **_column_options(shape, np.dtype(np.float32), self.zstd))
 
     def write(self, start: int, images: np.ndarray, labels: Sequence[Sequence[int]],
-              params: Sequence[SampleParams]) -> None:
-        """Store samples [start, start + len(images)) of this shard."""
+              params: Sequence[SampleParams], char_boxes: Sequence[np.ndarray] | None = None) -> None:
+        """Store samples [start, start + len(images)) of this shard (with `char_boxes`, one (label length, 4, 2)
+        array a sample, when the shard was made to hold them)."""
         n = len(images)
         end = start + n
         if self.speckle is not None:
@@ -234,6 +242,15 @@ class ShardWriter:
             lengths[k] = len(ids)
         self.labels[start:end] = label_block
         self.label_length[start:end] = lengths
+        if (self.char_boxes is None) != (char_boxes is None):
+            raise ValueError("character boxes are given exactly when the shard holds them")
+        if char_boxes is not None:
+            block = np.full((n, self.max_len, 4, 2), np.nan, np.float32)
+            for k, (quads, length) in enumerate(zip(char_boxes, lengths)):
+                if len(quads) != length:
+                    raise ValueError(f"sample {start + k}: {len(quads)} character boxes for {length} labels")
+                block[k, :length] = quads
+            self.char_boxes[start:end] = block
         encoded = np.array([p.text.encode("utf-8") for p in params], dtype=f"S{self.max_text_bytes}")
         # h5py has no conversion from numpy bytes to fixed-length UTF-8; write with the file's type.
         file_space = self.text.id.get_space()

@@ -16,6 +16,8 @@ def make_tf_dataset(ds: WindowReader, plan: ReadPlan, parallel: int | None, dete
         "index": tf.TensorSpec((None,), tf.int64),
         "width": tf.TensorSpec((None,), tf.int32),
     }
+    if getattr(ds, "has_char_boxes", False):
+        signature["char_boxes"] = tf.TensorSpec((None, ds.max_len, 4, 2), tf.float32)
     windows: dict[int, list] = {}
     state = {"epoch": plan.epoch - 1}
 

@@ -11,10 +11,11 @@ import numpy as np
 from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
 from textsynth.fileio import file_sha256
-from textsynth.format import RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
+from textsynth.format import CHAR_BOXES, RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.sensor import NOISE_COLUMNS, PAPER_COLUMNS, Sensor
 from textsynth.shard_safety import (
+    char_box_problem,
     check_image_chunks,
     check_sensor_banks,
     check_sensor_columns,
@@ -38,9 +39,11 @@ class ShardReport:
     shards: int = 1  # how many shards the report covers (a range of missing shards counts each)
 
 
-def _check_contents(f: h5py.File, record: ShardRecord, charset: Charset, fonts: int, problems: list[str]) -> None:
-    """Labels, lengths, texts, indices and font ids of a checked shard, read block by block (memory bounded by
-    _ROWS); `fonts` is how many fonts the manifest lists."""
+def _check_contents(f: h5py.File, record: ShardRecord, charset: Charset, manifest: Manifest,
+                    problems: list[str]) -> None:
+    """Labels, lengths, texts, indices, font ids and character boxes of a checked shard, read block by block
+    (memory bounded by _ROWS)."""
+    fonts = len(manifest.fonts)
     n, symbols = record.count, len(charset)
     for lo in range(0, n, _ROWS):
         hi = min(n, lo + _ROWS)
@@ -60,6 +63,12 @@ def _check_contents(f: h5py.File, record: ShardRecord, charset: Charset, fonts: 
         if problem is not None:
             problems.append(f"sample {record.first + lo + problem[0]}: {problem[1]}")
             return
+        if CHAR_BOXES in f:  # present exactly when the manifest says so (check_shard)
+            widths = f["params/width"][lo:hi]
+            problem = char_box_problem(f[CHAR_BOXES][lo:hi], lengths, widths, manifest.height)
+            if problem is not None:
+                problems.append(f"sample {record.first + lo + problem[0]}: {problem[1]}")
+                return
         for k in range(hi - lo):
             try:
                 text = texts[k].decode("utf-8")
@@ -116,7 +125,7 @@ def verify_shard(root: Path, record: ShardRecord, manifest: Manifest, charset: C
         try:
             with shard_errors(record.file):
                 check_image_chunks(f["images"], record.file)
-                _check_contents(f, record, charset, len(manifest.fonts), problems)
+                _check_contents(f, record, charset, manifest, problems)
                 if shard_version(f) == RESIDUAL_FORMAT_VERSION:
                     _check_speckle(f, record, manifest)
                 elif shard_version(f) == SENSOR_FORMAT_VERSION:

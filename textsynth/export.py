@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
@@ -16,6 +18,7 @@ from textsynth.dataset import Dataset
 from textsynth.errors import Interrupted, TextsynthError
 from textsynth.fileio import fsync_dir
 from textsynth.folder_lock import LOCK_NAME, folder_lock
+from textsynth.format import CHAR_BOXES
 
 _BATCH = 512
 
@@ -27,18 +30,33 @@ def _png(image) -> bytes:
 
 
 def _samples(ds: Dataset, progress: bool):
-    """(position, image, text) in dataset order, read in contiguous batches; images cut to their true width."""
+    """(position, image, text, character boxes or None) in dataset order, read in contiguous batches; images cut
+    to their true width (the boxes lie within it)."""
     bar = tqdm(total=len(ds), unit="samples", unit_scale=True, disable=not progress, desc="export")
     position = 0
     try:
         for batch in ds.batches(_BATCH, shuffle=False):
             texts = ds.charset.decode_batch(batch["labels"], batch["label_length"])
-            for image, width, text in zip(batch["images"], batch["width"], texts):
-                yield position, image[:, :width], text
+            boxes = batch.get(CHAR_BOXES)
+            for k, (image, width, text) in enumerate(zip(batch["images"], batch["width"], texts)):
+                quads = boxes[k, :batch["label_length"][k]] if boxes is not None else None
+                yield position, image[:, :width], text, quads
                 position += 1
             bar.update(len(batch["index"]))
     finally:
         bar.close()
+
+
+def synthtiger_coords(quads: np.ndarray) -> str:
+    """SynthTIGER's `coords.txt` field: each character's upright box `x1,y1,x2,y2` (whole pixels holding its
+    quadrilateral), tab-separated."""
+    lo, hi = np.floor(quads.min(axis=1)).astype(int), np.ceil(quads.max(axis=1)).astype(int)
+    return "\t".join(f"{a},{b},{c},{d}" for (a, b), (c, d) in zip(lo.tolist(), hi.tolist()))
+
+
+def quads_json(quads: np.ndarray) -> str:
+    """Each character's quadrilateral as JSON: [[[x, y] x 4] per character], to a hundredth of a pixel."""
+    return json.dumps(np.round(quads.astype(np.float64), 2).tolist(), separators=(",", ":"))
 
 
 def _check_out(path: str | Path) -> Path:
@@ -93,7 +111,8 @@ def _building(path: str | Path) -> Iterator[Path]:
 
 
 def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
-    """Keys `image-%09d` (PNG bytes), `label-%09d` (UTF-8) and `num-samples`, counted from 1."""
+    """Keys `image-%09d` (PNG bytes), `label-%09d` (UTF-8) and `num-samples`, counted from 1; a dataset with
+    character boxes adds `coords-%09d` (SynthTIGER's boxes, as in `coords.txt`) and `quads-%09d` (JSON)."""
     try:
         import lmdb
     except ImportError:
@@ -106,10 +125,13 @@ def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
             raise TextsynthError(f"cannot create the LMDB database in {out}: {exc}") from None
         try:
             txn = env.begin(write=True)
-            for position, image, text in _samples(ds, progress):
+            for position, image, text, quads in _samples(ds, progress):
                 key = position + 1
                 txn.put(b"image-%09d" % key, _png(image))
                 txn.put(b"label-%09d" % key, text.encode("utf-8"))
+                if quads is not None:
+                    txn.put(b"coords-%09d" % key, synthtiger_coords(quads).encode())
+                    txn.put(b"quads-%09d" % key, quads_json(quads).encode())
                 if key % 10_000 == 0:
                     txn.commit()
                     txn = env.begin(write=True)
@@ -122,14 +144,27 @@ def export_lmdb(ds: Dataset, out: str | Path, progress: bool = True) -> int:
 
 
 def export_folder(ds: Dataset, out: str | Path, progress: bool = True) -> int:
-    """PNG files plus `labels.tsv` (`path<TAB>label`), paths relative to the folder."""
+    """PNG files plus `labels.tsv` (`path<TAB>label`), paths relative to the folder; a dataset with character
+    boxes adds `coords.txt` (SynthTIGER's: `path<TAB>x1,y1,x2,y2<TAB>...`) and `char_boxes.jsonl` (per line
+    `{"image": path, "text": label, "quads": [[[x, y] x 4] per character]}`)."""
     with _building(out) as build:
         (build / "images").mkdir()
-        with open(build / "labels.tsv", "w", encoding="utf-8") as tsv:
-            for position, image, text in _samples(ds, progress):
+        with contextlib.ExitStack() as files:
+            tsv = files.enter_context(open(build / "labels.tsv", "w", encoding="utf-8"))
+            coords = jsonl = None
+            if ds.has_char_boxes:
+                coords = files.enter_context(open(build / "coords.txt", "w", encoding="utf-8"))
+                jsonl = files.enter_context(open(build / "char_boxes.jsonl", "w", encoding="utf-8"))
+            for position, image, text, quads in _samples(ds, progress):
                 name = f"images/{position:09d}.png"
                 (build / name).write_bytes(_png(image))
                 tsv.write(f"{name}\t{text}\n")
-            tsv.flush()
-            os.fsync(tsv.fileno())
+                if quads is not None:
+                    coords.write(f"{name}\t{synthtiger_coords(quads)}\n")
+                    jsonl.write(f'{{"image":"{name}","text":{json.dumps(text, ensure_ascii=False)},'
+                                f'"quads":{quads_json(quads)}}}\n')
+            for f in (tsv, coords, jsonl):
+                if f is not None:
+                    f.flush()
+                    os.fsync(f.fileno())
     return len(ds)

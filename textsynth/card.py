@@ -52,6 +52,10 @@ def write_card(out: str | Path, manifest: Manifest) -> Path:
                   f"{m.width} px, stored padded to {m.width} px; its true width is `params/width` "
                   "(`Sample.width`, `batch[\"width\"]`); `textsynth export` writes the crops."
                   if c["canvas"].get("variable_width") else "")
+    boxes_note = ("\n- Character boxes (`--char-boxes`): `char_boxes` (n, max_len, 4, 2) float32 holds, per label "
+                  "character, its quadrilateral on the canvas (x, y in pixels; corners in the upright glyph's order "
+                  "top-left, top-right, bottom-right, bottom-left), NaN past the label: "
+                  "`f[\"char_boxes\"][i, :lengths[i]]`." if m.char_boxes else "")
     text = f"""# textsynth dataset
 
 {m.n:,} synthetic text-line images, {m.width}x{m.height} pixels, grayscale `uint8`, with their label ids,
@@ -70,7 +74,7 @@ in {m.shard_count} HDF5 shards ({total / 1e9:.2f} GB). {status}
   {effects}.
 - Typesetting: HarfBuzz shaping (kerning, ligatures, marks); {typeset}
 - Labels are in logical (reading) order, also for right-to-left scripts such as Arabic or Hebrew: the image
-  shows the line right to left, the label stores its first character first.{width_note}
+  shows the line right to left, the label stores its first character first.{width_note}{boxes_note}
 
 ## Charset ({len(m.charset)} symbols; label id = position; CTC blank = {len(m.charset)})
 `{charset}`

@@ -1,10 +1,13 @@
 """Whole-pipeline speed (`textsynth render`) against the painter alone, same run.
 
-    python benchmarks/render_bench.py [--n 20000] [--workers 2] [--out /tmp/textsynth-bench]
+    python benchmarks/render_bench.py [--n 20000] [--workers 2] [--out /tmp/textsynth-bench] [--char-boxes]
 
 Efficiency = pipeline rate / (painter rate x workers). The painter is measured in one process over
 n / workers samples from fresh caches, which is what each worker paints, once before and once after the
 pipeline; their mean is the reference (this cancels slow drift of a shared machine's speed).
+
+`--char-boxes`: the render with character boxes against the same render without, alternated (off, on, off, on),
+and the ratio of their render-phase rates.
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="/tmp/textsynth-bench")
     parser.add_argument("--keep", action="store_true", help="keep the rendered dataset")
+    parser.add_argument("--char-boxes", action="store_true", help="compare rendering with and without boxes")
     args = parser.parse_args()
+    if args.char_boxes:
+        compare_boxes(args)
+        return
 
     per_worker = args.n // args.workers
     before = painter_rate(args.n, per_worker)
@@ -63,6 +70,30 @@ def main() -> None:
           f"(efficiency {pipeline / (painter * args.workers):.2f})")
     print(f"pipeline, whole command incl. start-up   : {end_to_end:8.0f} samples/s "
           f"(efficiency {end_to_end / (painter * args.workers):.2f}), {wall:.1f} s, {size / 1e9:.2f} GB")
+
+
+def render_phase(args: argparse.Namespace, *extra: str) -> tuple[float, int]:
+    """(render-phase samples/s, bytes of the shards) of one `textsynth render`."""
+    out = Path(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "textsynth", "render", "--n", str(args.n), "--workers", str(args.workers),
+           "--out", str(out), "--quiet", *extra]
+    summary = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    rate = float(summary.split(" = ")[1].split(" samples/s")[0].replace(",", ""))  # from the unrounded time
+    size = sum(p.stat().st_size for p in out.glob("shard-*.h5"))
+    shutil.rmtree(out, ignore_errors=True)
+    return rate, size
+
+
+def compare_boxes(args: argparse.Namespace) -> None:
+    runs: dict[bool, list[tuple[float, int]]] = {False: [], True: []}
+    for boxes in (False, True, False, True):
+        runs[boxes].append(render_phase(args, *(["--char-boxes"] if boxes else [])))
+    off, on = (max(rate for rate, _ in runs[b]) for b in (False, True))
+    print(f"render --n {args.n} --workers {args.workers}, render phase, best of 2 alternated runs each:")
+    print(f"  without boxes : {off:8.0f} samples/s, {runs[False][0][1] / args.n / 1e3:.2f} KB a sample")
+    print(f"  --char-boxes  : {on:8.0f} samples/s, {runs[True][0][1] / args.n / 1e3:.2f} KB a sample "
+          f"(speed ratio {on / off:.3f})")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from conftest import small_config
 from textsynth import RenderConfig, SampleGenerator, open_dataset
 from textsynth.char_boxes import char_boxes
 from textsynth.config import EFFECT_BOUNDS, Effect
-from textsynth.effects.compose import orientation_points, shape_ink
+from textsynth.effects.compose import orientation_matrix, shape_ink
+from textsynth.effects.spec import apply_matrix
 from textsynth.errors import DatasetError
 from textsynth.fileio import file_sha256
 from textsynth.format import CHAR_BOXES
@@ -75,7 +76,7 @@ def test_every_box_holds_its_own_glyphs_ink_at_each_effects_maximum(effect):
         flipped += p.mirror or p.upside_down
         quads = char_boxes(gen.painter, p)
         assert quads.shape == (len(p.text), 4, 2) and quads.dtype == np.float32
-        boxes, _ = gen.painter.layout.cluster_boxes(p.font_id, p.text, p.font_size, p.tracking, p.word_spacing)
+        boxes = np.array(gen.painter.ink_layout(p).boxes).reshape(-1, 4)
         for k, char in enumerate(p.text):
             if char.isspace():
                 continue
@@ -95,8 +96,8 @@ def test_boxes_follow_the_flips_and_keep_the_glyphs_own_corner_order():
     np.testing.assert_allclose(turned, np.stack([w - upright[..., 0], h - upright[..., 1]], -1), atol=1e-4)
     assert (upright[:, 1, 0] > upright[:, 0, 0]).all()  # top-right right of top-left, upright
     assert (turned[:, 1, 0] < turned[:, 0, 0]).all()  # and left of it, turned
-    np.testing.assert_allclose(orientation_points(upright.astype(np.float64), p.replace(mirror=True), h)[..., 0],
-                               w - upright[..., 0], atol=1e-4)
+    mirrored = apply_matrix(orientation_matrix(p.replace(mirror=True), h), upright.astype(np.float64))
+    np.testing.assert_allclose(mirrored[..., 0], w - upright[..., 0], atol=1e-4)
 
 
 # -- storage, reading, export ---------------------------------------------------------------------------------
@@ -256,7 +257,9 @@ def test_an_arabic_lines_first_character_is_boxed_at_its_right():
 def test_a_devanagari_conjunct_keeps_one_box_for_all_its_characters():
     gen = _language_painter("hi")
     font = next(k for k, f in enumerate(gen.fontset.fonts) if "NotoSansDevanagari" in f.name)
-    boxes, _ = gen.painter.layout.cluster_boxes(font, "क्षमा", 40, 0.0, 1.0)
+    flat: list = []
+    gen.painter.layout.text_mask(font, "क्षमा", 40, 0.0, 1.0, flat)
+    boxes = np.reshape(flat, (-1, 4))
     assert len(boxes) == 5
     np.testing.assert_array_equal(boxes[0], boxes[1])  # क ् ष: one conjunct glyph
     np.testing.assert_array_equal(boxes[1], boxes[2])

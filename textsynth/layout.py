@@ -224,31 +224,38 @@ class FontLayout:
         return g
 
     def text_mask(self, text: str, size: int, tracking: float = 0.0, word_spacing: float = 1.0,
-                  shaped: Shaped | None = None) -> np.ndarray:
-        """The ink of `text` (shaped here unless given) on one baseline at `size` px per em, cropped to its ink."""
+                  shaped: Shaped | None = None, boxes: list | None = None) -> np.ndarray:
+        """The ink of `text` (shaped here unless given) on one baseline at `size` px per em, cropped to its ink.
+        `boxes`: a list that receives each character's box in the mask, flat (`_cluster_boxes`)."""
         shaped = shaped or self.shape(text)
         cache = self.glyphs.get(size) or self._size_cache(size)
         placed = []
+        cells = [] if boxes is not None else None  # (cluster, pen before, pen after) of each glyph without ink
         pen = 0.0
-        for gid, adv, xo, yo, space, tracked in zip(shaped.gids, shaped.advance, shaped.x_offset, shaped.y_offset,
-                                                    shaped.space, shaped.tracked):
+        for gid, cluster, adv, xo, yo, space, tracked in zip(shaped.gids, shaped.clusters, shaped.advance,
+                                                             shaped.x_offset, shaped.y_offset, shaped.space,
+                                                             shaped.tracked):
             g = cache.get(gid)
             if g is None:
                 g = cache[gid] = self._rasterize(gid, size)
             if g[0] is not None:
                 x = round((pen + xo) * size) + g[1]
                 y = g[2] - round(yo * size) if yo else g[2]
-                placed.append((x, y, x + g[3], y + g[4], g[0]))
+                placed.append((x, y, x + g[3], y + g[4], g[0], cluster))
+            elif cells is not None:
+                cells.append((cluster, pen, pen + (adv * word_spacing if space else adv)))
             pen += adv * word_spacing if space else adv
             if tracked:
                 pen += tracking
         if not placed:
             raise TextsynthError(f"text {text!r} has no visible ink")
-        xs, ys, x1s, y1s, _ = zip(*placed)
+        xs, ys, x1s, y1s, _, _ = zip(*placed)
         x0, y0 = min(xs), min(ys)
         mask = np.zeros((max(y1s) - y0, max(x1s) - x0), np.uint8)
+        if boxes is not None:
+            boxes.extend(_cluster_boxes(len(text), shaped.clusters, placed, cells, size, x0, y0, max(y1s)))
         right = -math.inf  # right edge of the bitmaps placed so far
-        for x, y, x1, y1, m in placed:
+        for x, y, x1, y1, m, _ in placed:
             if x >= right:  # clear of every bitmap before it: a copy (half the cost of a maximum)
                 mask[y - y0:y1 - y0, x - x0:x1 - x0] = m
             else:  # overlapping bitmaps (kerning, marks, tight tracking, right-to-left): keep the darker ink
@@ -258,50 +265,39 @@ class FontLayout:
                 right = x1
         return mask
 
-    def cluster_boxes(self, text: str, size: int, tracking: float = 0.0, word_spacing: float = 1.0,
-                      shaped: Shaped | None = None) -> tuple[np.ndarray, tuple[int, int]]:
-        """Per character of `text`, the box (x0, y0, x1, y1) of its cluster in `text_mask`'s pixels (float64,
-        edges), and that mask's shape: the union of the cluster's glyph bitmaps, so characters HarfBuzz draws as
-        one cluster (a conjunct, a ligature, a base and its marks) share one box; a cluster without ink (a space)
-        gets its advance across the text's height. Walks the pen exactly as `text_mask` does."""
-        shaped = shaped or self.shape(text)
-        cache = self._size_cache(size)
-        starts = sorted(set(shaped.clusters))
-        inf = math.inf
-        boxes = [[inf, inf, -inf, -inf] for _ in starts]  # per cluster: the union of its bitmaps
-        cells = [[inf, -inf] for _ in starts]  # per cluster: the pen's span, for a cluster without ink
-        x0 = y0 = inf
-        x1 = y1 = -inf
-        pen = 0.0
-        for gid, cluster, adv, xo, yo, space, tracked in zip(
-                shaped.gids, shaped.clusters, shaped.advance, shaped.x_offset, shaped.y_offset, shaped.space,
-                shaped.tracked):
-            g = cache.get(gid)
-            if g is None:
-                g = cache[gid] = self._rasterize(gid, size)
-            k = bisect.bisect_left(starts, cluster)
-            start = pen
-            pen += adv * word_spacing if space else adv
-            cell = cells[k]
-            cell[0], cell[1] = min(cell[0], round(start * size), round(pen * size)), \
-                max(cell[1], round(start * size), round(pen * size))
-            if tracked:
-                pen += tracking
-            if g[0] is None:
-                continue
-            x = round((start + xo) * size) + g[1]
-            y = g[2] - round(yo * size) if yo else g[2]
-            box = boxes[k]
-            box[0], box[1], box[2], box[3] = min(box[0], x), min(box[1], y), max(box[2], x + g[3]), \
-                max(box[3], y + g[4])
-            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + g[3]), max(y1, y + g[4])
-        if x0 == inf:
-            raise TextsynthError(f"text {text!r} has no visible ink")
-        for box, (lo, hi) in zip(boxes, cells):
-            if box[0] == inf:  # no ink: the advance, at least a pixel wide, across the text's height
-                box[:] = lo, y0, max(hi, lo + 1), y1
-        out = np.array(boxes, np.float64) - (x0, y0, x0, y0)
-        return out[[bisect.bisect_right(starts, j) - 1 for j in range(len(text))]], (y1 - y0, x1 - x0)
+
+def _cluster_boxes(length: int, clusters: tuple[int, ...], placed: list, cells: list, size: int, x0: int, y0: int,
+                   bottom: int) -> list[int]:
+    """Per character (of a text of `length`), the box (x0, y0, x1, y1) of its cluster in the text's mask, one after
+    another in a flat list: the
+    union of the cluster's glyph bitmaps (`placed`), so characters HarfBuzz draws as one cluster (a conjunct, a
+    ligature, a base and its marks) share one box; a cluster without ink (a space) gets the pen's advance over
+    its glyphs (`cells`), at least a pixel wide, across the text's height."""
+    if len(clusters) == length and not cells and len(placed) == length and len(set(clusters)) == length:
+        boxes: list = [None] * length  # one inked glyph per character: its bitmap is the box
+        for x, y, x1, y1, _, c in placed:
+            boxes[c] = (x - x0, y - y0, x1 - x0, y1 - y0)
+        return [v for box in boxes for v in box]
+    union: dict[int, list[int]] = {}
+    for x, y, x1, y1, _, c in placed:
+        box = union.get(c)
+        if box is None:
+            union[c] = [x - x0, y - y0, x1 - x0, y1 - y0]
+        else:
+            box[0], box[1] = min(box[0], x - x0), min(box[1], y - y0)
+            box[2], box[3] = max(box[2], x1 - x0), max(box[3], y1 - y0)
+    advance: dict[int, list[int]] = {}
+    for c, before, after in cells:
+        if c not in union:
+            a, b = round(before * size) - x0, round(after * size) - x0
+            span = advance.setdefault(c, [min(a, b), max(a, b)])
+            span[0], span[1] = min(span[0], a, b), max(span[1], a, b)
+    for c, (a, b) in advance.items():
+        union[c] = [a, 0, max(b, a + 1), bottom - y0]
+    starts = sorted(set(clusters))
+    if len(starts) == length:
+        return [v for c in starts for v in union[c]]
+    return [v for j in range(length) for v in union[starts[bisect.bisect_right(starts, j) - 1]]]
 
 
 class Layout:
@@ -332,15 +328,12 @@ class Layout:
     def _shape(self, font_id: int, text: str) -> Shaped:
         return self.font(font_id).shape(text)
 
-    def text_mask(self, font_id: int, text: str, size: int, tracking: float, word_spacing: float) -> np.ndarray:
+    def text_mask(self, font_id: int, text: str, size: int, tracking: float, word_spacing: float,
+                  boxes: list | None = None) -> np.ndarray:
         font = self.font(font_id)
         self._recent[(font_id, size)] = None
         self._recent.move_to_end((font_id, size))
-        return font.text_mask(text, size, tracking, word_spacing, self.shape(font_id, text))
-
-    def cluster_boxes(self, font_id: int, text: str, size: int, tracking: float,
-                      word_spacing: float) -> tuple[np.ndarray, tuple[int, int]]:
-        return self.font(font_id).cluster_boxes(text, size, tracking, word_spacing, self.shape(font_id, text))
+        return font.text_mask(text, size, tracking, word_spacing, self.shape(font_id, text), boxes)
 
     def draws(self, font_id: int, text: str) -> bool:
         """Whether the font's shaped text has no .notdef glyph and ink for every visible character."""

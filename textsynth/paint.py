@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from textsynth.bidi import is_rtl
 from textsynth.config import RenderConfig
 from textsynth.draws import between_f32, pick
-from textsynth.effects.compose import Compositor, ink_growth, ink_key, shape_ink
+from textsynth.effects.compose import Compositor, ink_growth, ink_key, ink_steps, shape_ink
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.layout import Layout
@@ -18,6 +19,17 @@ from textsynth.record import EffectParams, SampleParams
 
 _STRIP_SIZE = 48  # px: the size neighbouring-line strips are drawn at, then scaled
 _FIT_SLACK_EM = 0.02  # hinting and pixel rounding beyond the outlines' extents
+
+
+class InkLayout(NamedTuple):
+    """How a sample's ink mask was made: the laid-out text's mask shape, the placed mask's shape, the ink stage's
+    steps (`ink_steps`), and per character the box (x0, y0, x1, y1) of its cluster in the laid-out mask, one after
+    another in a flat list."""
+
+    laid_out_shape: tuple[int, int]
+    shape: tuple[int, int]
+    steps: list
+    boxes: list | None
 
 
 class TextDoesNotFit(TextsynthError):
@@ -40,7 +52,9 @@ class Painter:
         self.compositor = Compositor(self.width, self.height, config.seed, config.augment, config.effects)
         self._neighbour_strips: dict[int, np.ndarray] = {}  # per font: a line of random symbols, for clutter
         self.layout = Layout([f.path for f in fontset.fonts])
-        self._last: tuple | None = None  # (key, mask): sample_params' mask, reused by the next paint
+        self._last: tuple | None = None  # (key, mask, ...): sample_params' mask, reused by the next paint
+        # with character boxes on, the layout's boxes are kept with the mask (`ink_layout`)
+        self.keeps_boxes = config.output.char_boxes
 
     def warm_caches(self) -> int:
         """Rasterize every character each font covers at every size this painter draws: the glyph caches as a
@@ -79,13 +93,27 @@ class Painter:
         key = (font_id, size, text, tracking, word_spacing, angle, ink_key(fx))
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        mask = shape_ink(self.layout.text_mask(font_id, text, size, tracking, word_spacing), fx, angle)
-        self._last = (key, mask)
+        boxes = [] if self.keeps_boxes else None
+        laid_out = self.layout.text_mask(font_id, text, size, tracking, word_spacing, boxes)
+        steps = ink_steps(fx, angle)
+        mask = shape_ink(laid_out, fx, angle, steps)
+        self._last = (key, mask, InkLayout(laid_out.shape, mask.shape, steps, boxes))
         return mask
 
     def ink_mask(self, p: SampleParams) -> np.ndarray:
         """The sample's ink mask as placed (cached: the one just painted costs nothing)."""
         return self._ink(p.font_id, p.font_size, p.text, p.tracking, p.word_spacing, p.angle, p)
+
+    def ink_layout(self, p: SampleParams) -> InkLayout:
+        """How the sample's ink was made (`InkLayout`); its boxes are kept from painting `p` when the painter keeps
+        boxes, else the text is laid out again for them."""
+        self.ink_mask(p)
+        made = self._last[2]
+        if made.boxes is None:
+            boxes: list = []
+            self.layout.text_mask(p.font_id, p.text, p.font_size, p.tracking, p.word_spacing, boxes)
+            made = made._replace(boxes=boxes)
+        return made
 
     def _fits(self, mask: np.ndarray) -> bool:
         h, w = mask.shape

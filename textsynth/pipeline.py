@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from textsynth.card import write_card
-from textsynth.char_boxes import char_boxes
+from textsynth.char_boxes import place_boxes, plan_boxes
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig, content_settings
 from textsynth.errors import DatasetError, TextsynthError
@@ -116,14 +116,14 @@ def render_shard(job: ShardJob) -> tuple[ShardRecord, int]:
         with writer:
             for start in range(0, job.count, BLOCK):
                 n = min(BLOCK, job.count - start)
-                params, labels, boxes = [], [], []
+                params, labels, plans = [], [], []
                 for k in range(n):
                     p, _ = gen.sample(job.first + start + k, out=images[k], sensor=sensor)
                     params.append(p)
                     labels.append(gen.charset.encode(p.text))
                     if cfg.output.char_boxes:
-                        boxes.append(char_boxes(gen.painter, p))
-                writer.write(start, images[:n], labels, params, boxes if cfg.output.char_boxes else None)
+                        plans.append(plan_boxes(gen.painter, p))
+                writer.write(start, images[:n], labels, params, place_boxes(plans) if plans else None)
             sha, size = writer.close()
     except (OSError, RuntimeError) as exc:  # h5py reports a failed flush as RuntimeError
         raise write_failure(job.out, path.name, exc) from None

@@ -19,6 +19,7 @@ import zstandard
 from textsynth.fileio import commit_file, file_sha256
 from textsynth.format import (
     CHAR_BOXES,
+    CHAR_BOXES_GZIP_LEVEL,
     CHUNK_SAMPLES,
     COLUMN_CHUNK_BYTES,
     FORMAT_NAME,
@@ -126,14 +127,14 @@ def _zstd_images(f: h5py.File, shape: tuple[int, int, int], chunks: tuple[int, i
     return h5py.Dataset(h5py.h5d.create(f.id, b"images", h5py.h5t.NATIVE_UINT8, space, dcpl=dcpl))
 
 
-def _column_options(shape: tuple[int, ...], dtype: np.dtype, compressed: bool) -> dict:
+def _column_options(shape: tuple[int, ...], dtype: np.dtype, compressed: bool, level: int = GZIP_LEVEL) -> dict:
     """A small column's storage: contiguous, or (a version 3 shard) gzip in chunks of at most COLUMN_CHUNK_BYTES,
     which bounds what a hostile chunk can inflate to before HDF5's filter notices."""
     if not compressed:
         return {}
     row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
     rows = max(1, min(shape[0], COLUMN_CHUNK_BYTES // row))
-    return {"chunks": (rows, *shape[1:]), "compression": "gzip", "compression_opts": GZIP_LEVEL}
+    return {"chunks": (rows, *shape[1:]), "compression": "gzip", "compression_opts": level}
 
 
 def _create_datasets(f: h5py.File, count: int, width: int, height: int, max_len: int, max_text_bytes: int,
@@ -221,7 +222,7 @@ class ShardWriter:
             shape = (count, max_len, 4, 2)
             self.char_boxes = self._file.create_dataset(
                 CHAR_BOXES, shape, np.float32, fillvalue=np.nan, track_times=False,
-                **_column_options(shape, np.dtype(np.float32), self.zstd))
+                **_column_options(shape, np.dtype(np.float32), self.zstd, CHAR_BOXES_GZIP_LEVEL))
 
     def write(self, start: int, images: np.ndarray, labels: Sequence[Sequence[int]],
               params: Sequence[SampleParams], char_boxes: Sequence[np.ndarray] | None = None) -> None:

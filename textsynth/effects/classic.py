@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from textsynth.draws import as_f32, pick
-from textsynth.effects.spec import Canvas, EffectSpec, f32, flag, padded_points, whole
+from textsynth.effects.spec import Canvas, EffectSpec, f32, flag, padded_matrix, whole
 from textsynth.sensor import NOISE_STEPS
 
 
@@ -92,12 +92,12 @@ def _upside_down(frame) -> None:
     region[...] = region[::-1, ::-1]
 
 
-def _mirror_points(points: np.ndarray, p, height: int) -> np.ndarray:
-    return np.stack([p.width - points[..., 0], points[..., 1]], axis=-1)
+def _mirror_matrix(p, height: int) -> tuple:
+    return (-1.0, 0.0, float(p.width), 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
 
-def _upside_down_points(points: np.ndarray, p, height: int) -> np.ndarray:
-    return np.stack([p.width - points[..., 0], height - points[..., 1]], axis=-1)
+def _upside_down_matrix(p, height: int) -> tuple:
+    return (-1.0, 0.0, float(p.width), 0.0, -1.0, float(height), 0.0, 0.0, 1.0)
 
 
 def _levels(name: str):
@@ -129,11 +129,11 @@ EFFECTS = (
         lambda a, u, c: {"blur": as_f32(a.blur * u[0]) if a.blur > 0 else 0.0}, "ink",
         lambda mask, p, angle: blur_mask(mask, p.blur), step=50, classic=True, doc="Gaussian sigma of the ink",
         changes_ink=True, growth=lambda p: (0.0, 1.0, blur_padding(p.blur)),
-        moves=padded_points(lambda p: blur_padding(p.blur)), spread=lambda p, h: 1.5 * p.blur),
+        matrix=padded_matrix(lambda p: blur_padding(p.blur)), spread=lambda p, h: 1.5 * p.blur),
     EffectSpec("mirror", 2, {"mirror": flag(later=False)}, _chance("mirror"), "orientation", _mirror, step=10,
-               classic=True, doc="a left-right flip", moves=_mirror_points),
+               classic=True, doc="a left-right flip", matrix=_mirror_matrix),
     EffectSpec("upside_down", 3, {"upside_down": flag(later=False)}, _chance("upside_down"), "orientation",
-               _upside_down, step=20, classic=True, doc="a 180-degree turn", moves=_upside_down_points),
+               _upside_down, step=20, classic=True, doc="a 180-degree turn", matrix=_upside_down_matrix),
     EffectSpec("background", 4, {"background": whole("uint8", 255, later=False)}, _levels("background"), "paper",
                _background, step=20, classic=True, always=True, doc="the paper's gray level"),
     EffectSpec("foreground", 5, {"foreground": whole("uint8", 0, later=False)}, _levels("foreground"),

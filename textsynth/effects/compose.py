@@ -13,10 +13,10 @@ import numpy as np
 from textsynth.effects.background import Backdrops, Coordinates, PaperBank
 from textsynth.effects.classic import NoiseBank
 from textsynth.effects.clutter import NeighbourInk
-from textsynth.effects.geometry import rotate_mask, rotate_points
+from textsynth.effects.geometry import rotate_mask
 from textsynth.effects.registry import DEGRADATION_FIELDS, INK_FIELDS, OFF, stage
 from textsynth.effects.sampling import EffectSampler
-from textsynth.effects.spec import Canvas
+from textsynth.effects.spec import Canvas, Matrix, compose
 from textsynth.sensor import Sensor
 
 ink_key = operator.attrgetter(*INK_FIELDS)  # the record's fields that change the ink mask, as one tuple
@@ -50,41 +50,31 @@ def degraded(p: Any) -> bool:
     return False
 
 
-def shape_ink(mask: np.ndarray, p: Any, angle: float) -> np.ndarray:
-    """The text's ink mask through the ink stage, then turned `angle` degrees: by the last effect of the stage
-    when it can turn it in the same resampling (`turns`), else on its own."""
+def ink_steps(p: Any, angle: float) -> list[tuple[Any, float]]:
+    """The ink stage for a record: its active effects in order, each with the degrees it turns the mask (the
+    last one turns it when it can in the same resampling, `turns`), then (None, angle) when the turn is a step
+    of its own."""
     active = [s for trigger, s in _INK_STAGE if _on(p, trigger)]
     if angle and active and active[-1].turns:
-        for spec in active[:-1]:
-            mask = spec.apply(mask, p, 0.0)
-        return active[-1].apply(mask, p, angle)
-    for spec in active:
-        mask = spec.apply(mask, p, 0.0)
-    return rotate_mask(mask, angle)
+        return [(spec, 0.0) for spec in active[:-1]] + [(active[-1], angle)]
+    return [(spec, 0.0) for spec in active] + [(None, angle)]
 
 
-def ink_points(points: np.ndarray, shape: tuple[int, int], p: Any, angle: float) -> tuple[np.ndarray, tuple]:
-    """Where `shape_ink` puts points (..., 2; pixel edges) of a laid-out mask of `shape`, and the shape of the
-    mask it returns: the same effects in the same order, each through its `moves`."""
-    active = [s for trigger, s in _INK_STAGE if _on(p, trigger)]
-    turned = bool(angle and active and active[-1].turns)
-    for k, spec in enumerate(active):
-        if spec.moves is not None:
-            points, shape = spec.moves(points, shape, p, angle if turned and k == len(active) - 1 else 0.0)
-    return (points, shape) if turned else rotate_points(points, shape, angle)
+def shape_ink(mask: np.ndarray, p: Any, angle: float, steps: list | None = None) -> np.ndarray:
+    """The text's ink mask through the ink stage, then turned `angle` degrees (`ink_steps`, unless given)."""
+    for spec, turn in ink_steps(p, angle) if steps is None else steps:
+        mask = rotate_mask(mask, turn) if spec is None else spec.apply(mask, p, turn)
+    return mask
 
 
-def ink_spread(p: Any, height: int) -> float:
-    """Pixels by which the ink stage spreads a glyph's ink past its outline, in a text mask `height` px high."""
-    return sum(s.spread(p, height) for trigger, s in _INK_STAGE if s.spread is not None and _on(p, trigger))
-
-
-def orientation_points(points: np.ndarray, p: Any, height: int) -> np.ndarray:
-    """Where the orientation stage (the flips) puts canvas points."""
-    for trigger, spec in _STAGES[not degraded(p)]["orientation"]:
-        if spec.moves is not None and _on(p, trigger):
-            points = spec.moves(points, p, height)
-    return points
+def orientation_matrix(p: Any, height: int) -> Matrix | None:
+    """Where the orientation stage (the flips) puts canvas points, pixel edges (None: nowhere else, no flip)."""
+    matrix = None
+    for trigger, spec in _STAGES[False]["orientation"]:  # a degradation's own flip is on only if p is degraded
+        if spec.matrix is not None and _on(p, trigger):
+            flip = spec.matrix(p, height)
+            matrix = flip if matrix is None else compose(flip, matrix)
+    return matrix
 
 
 def ink_growth(p: Any) -> tuple[float, float, int]:

@@ -7,13 +7,14 @@ the warped mask, so ink never leaves the canvas and the label stays exact.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
 import numpy as np
 
 from textsynth.draws import as_f32
-from textsynth.effects.spec import EffectSpec, f32, padded_points, plain_draw
+from textsynth.effects.spec import IDENTITY, EffectSpec, Matrix, compose, f32, padded_matrix, plain_draw, translation
 
 _KEEP_INK = 0.45  # thinning never removes more than this share of a text's ink
 
@@ -42,6 +43,9 @@ def stroke_weight(mask: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
+# The warps' matrices and fields, kept for the last few masks: a sample's character boxes (textsynth.char_boxes)
+# move through the same ones its ink just did.
+@functools.lru_cache(maxsize=4)
 def _slant_warp(h: int, w: int, shear: float, perspective: float, angle: float) -> tuple[np.ndarray, tuple]:
     """The perspective matrix and output size (width, height) of `slant_and_perspective` for an h x w mask."""
     tl, tr, br, bl = [shear * h, 0.0], [w + shear * h, 0.0], [float(w), float(h)], [0.0, float(h)]
@@ -70,13 +74,15 @@ def slant_and_perspective(mask: np.ndarray, shear: float, perspective: float, an
                                borderValue=0)
 
 
-def through(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Points (..., 2), pixel edges, moved by the 2x3 or 3x3 matrix OpenCV warps with (pixel centres)."""
-    centred = points - 0.5
-    moved = centred @ matrix[:2, :2].T + matrix[:2, 2]
+_TO_CENTRES, _TO_EDGES = translation(-0.5, -0.5), translation(0.5, 0.5)
+
+
+def edge_matrix(matrix: np.ndarray) -> Matrix:
+    """The map, in pixel edges, of the 2x3 or 3x3 matrix OpenCV warps with (which maps pixel centres)."""
     if matrix.shape[0] == 3:
-        moved /= (centred @ matrix[2, :2] + matrix[2, 2])[..., None]
-    return moved + 0.5
+        return compose(_TO_EDGES, compose(tuple(matrix.ravel().tolist()), _TO_CENTRES))
+    (a, b, c), (d, e, f) = matrix.tolist()  # affine: x -> A (x - 1/2) + t + 1/2
+    return (a, b, c + 0.5 - 0.5 * (a + b), d, e, f + 0.5 - 0.5 * (d + e), 0.0, 0.0, 1.0)
 
 
 def _curve_wave(amount: float, h: int) -> tuple[float, int]:
@@ -105,6 +111,7 @@ def _curve_points(points: np.ndarray, shape: tuple, p) -> tuple[np.ndarray, tupl
     return moved, (h + 2 * pad, w)
 
 
+@functools.lru_cache(maxsize=2)
 def _elastic_field(shape: tuple, amount: float, seed: int) -> tuple[int, np.ndarray, np.ndarray]:
     """(padding, dx, dy): the displacement each output pixel samples the padded mask from."""
     pad = math.ceil(amount) + 1
@@ -127,18 +134,20 @@ def elastic_warp(mask: np.ndarray, amount: float, seed: int) -> np.ndarray:
 
 def _elastic_points(points: np.ndarray, shape: tuple, p) -> tuple[np.ndarray, tuple]:
     """Where the warp puts each point: output pixel X samples X + d(X) - pad, so X solves X = s + pad - d(X)
-    (a few fixed-point steps: d is smooth and far smaller than a pixel per pixel)."""
+    (two fixed-point steps: d changes by about a tenth of a pixel per pixel, so the second is within a tenth of a
+    pixel)."""
     pad, dx, dy = _elastic_field(shape, p.elastic, p.effect_seed)
     h, w = dx.shape
     target = points + pad
     moved = target.copy()
-    for _ in range(4):
+    for _ in range(2):
         col = np.clip(np.rint(moved[..., 0] - 0.5), 0, w - 1).astype(np.intp)
         row = np.clip(np.rint(moved[..., 1] - 0.5), 0, h - 1).astype(np.intp)
         moved = target - np.stack([dx[row, col], dy[row, col]], axis=-1)
     return moved, (h, w)
 
 
+@functools.lru_cache(maxsize=4)
 def _rotation(h: int, w: int, angle: float) -> tuple[np.ndarray, tuple]:
     """The affine matrix and output size (width, height) of `rotate_mask`."""
     a = math.radians(angle)
@@ -158,17 +167,17 @@ def rotate_mask(mask: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(mask, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def rotate_points(points: np.ndarray, shape: tuple, angle: float) -> tuple[np.ndarray, tuple]:
-    """Where `rotate_mask` puts points of an h x w mask, and its output shape."""
+def rotation_matrix(shape: tuple, angle: float) -> tuple[Matrix, tuple]:
+    """Where `rotate_mask` puts points of an h x w mask (pixel edges), and its output shape."""
     if angle == 0.0:
-        return points, shape
+        return IDENTITY, shape
     matrix, (w, h) = _rotation(*shape, angle)
-    return through(matrix, points), (h, w)
+    return edge_matrix(matrix), (h, w)
 
 
-def _slant_points(points: np.ndarray, shape: tuple, p, angle: float) -> tuple[np.ndarray, tuple]:
+def _slant_matrix(shape: tuple, p, angle: float) -> tuple[Matrix, tuple]:
     matrix, (w, h) = _slant_warp(*shape, p.shear, p.perspective, angle)
-    return through(matrix, points), (h, w)
+    return edge_matrix(matrix), (h, w)
 
 
 EFFECTS = (
@@ -177,13 +186,13 @@ EFFECTS = (
         lambda mask, p, angle: stroke_weight(mask, p.ink_weight), step=10, p=0.25, amount=(-0.6, 1.0),
         bounds=(-1.0, 1.5), doc="pixels of erosion (<0) or dilation (>0)", changes_ink=True,
         growth=lambda p: (0.0, 1.0, _weight_pad(p.ink_weight)),
-        moves=padded_points(lambda p: _weight_pad(p.ink_weight)), spread=lambda p, h: max(0.0, p.ink_weight)),
+        matrix=padded_matrix(lambda p: _weight_pad(p.ink_weight)), spread=lambda p, h: max(0.0, p.ink_weight)),
     EffectSpec(
         "shear", 2, {"shear": f32()}, plain_draw("shear"), "ink",
         lambda mask, p, angle: slant_and_perspective(mask, p.shear, p.perspective, angle), step=20, p=0.2,
         amount=(-0.3, 0.3), bounds=(-0.6, 0.6), doc="slant: horizontal pixels per pixel of height; its warp "
         "also draws `perspective`", trigger=("shear", "perspective"), changes_ink=True, turns=True,
-        growth=lambda p: (abs(p.shear), 1.0, 0), moves=_slant_points),
+        growth=lambda p: (abs(p.shear), 1.0, 0), matrix=_slant_matrix),
     EffectSpec(
         "perspective", 3, {"perspective": f32()}, plain_draw("perspective"), "ink", None, step=20, p=0.1,
         amount=(-0.12, 0.12), bounds=(-0.3, 0.3), doc="share by which one end of the line shrinks (drawn by "

@@ -84,6 +84,14 @@ class EffectSpec:
     the first field); `apply` None: another effect's apply draws it (named in `doc`). `changes_ink`: its
     fields change the ink mask (so they key the painter's mask cache); `growth(record)` -> (extra width per
     pixel of height, height factor, pixels of padding) predicts how much it grows the mask.
+
+    An effect that moves ink says where it puts a point, for character boxes (`textsynth.char_boxes`), in pixel
+    edges: `matrix` for a map that keeps lines straight (a pad, a perspective warp, a turn, a flip), as a 3x3
+    projective `Matrix`; `moves` for one that bends them (a wave, an elastic warp). Ink stage:
+    `matrix((h, w), record, angle) -> (Matrix, (h', w'))` and `moves(points, (h, w), record, angle) -> (points,
+    (h', w'))` for the h x w mask it gets and the mask it returns (points: (..., 2) arrays); orientation stage:
+    `matrix(record, canvas_height) -> Matrix`. `spread(record, h)`: pixels by which it spreads each glyph's ink past
+    its outline in a text mask h pixels high (a box grows by as much).
     """
 
     name: str
@@ -104,6 +112,7 @@ class EffectSpec:
     changes_ink: bool = False
     turns: bool = False
     growth: Callable[[Any], tuple[float, float, int]] | None = None
+    matrix: Callable | None = None
     moves: Callable | None = None
     spread: Callable[[Any, int], float] | None = None
     on_field: str = field(default="", compare=False)  # the field that says a sample got it (default: first)
@@ -137,9 +146,38 @@ def detail_draw(name: str, detail: str, low: float, high: float) -> Draw:
     return lambda e, u, c: {name: amount(e, u), detail: between_f32((low, high), u[2])}
 
 
-def padded_points(pad: Callable[[Any], int]) -> Callable:
-    """`moves` of an effect that pads the mask by `pad(record)` pixels on every side."""
-    def moves(points: np.ndarray, shape: tuple, p: Any, angle: float) -> tuple[np.ndarray, tuple]:
+# A map of points that keeps lines straight: a 3x3 projective matrix as 9 floats, row by row (plain floats: a
+# sample's few maps are composed faster in Python than numpy makes a 3x3 array).
+Matrix = tuple[float, float, float, float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def translation(dx: float, dy: float) -> Matrix:
+    return (1.0, 0.0, float(dx), 0.0, 1.0, float(dy), 0.0, 0.0, 1.0)
+
+
+def compose(a: Matrix, b: Matrix) -> Matrix:
+    """The map `a` after `b` (the matrix product a @ b)."""
+    a0, a1, a2, a3, a4, a5, a6, a7, a8 = a
+    b0, b1, b2, b3, b4, b5, b6, b7, b8 = b
+    return (a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8,
+            a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8,
+            a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8)
+
+
+def apply_matrix(matrix: Matrix, points: np.ndarray) -> np.ndarray:
+    """Points (..., 2) moved by a projective matrix."""
+    m0, m1, m2, m3, m4, m5, m6, m7, m8 = matrix
+    x, y = points[..., 0], points[..., 1]
+    moved = np.stack([m0 * x + m1 * y + m2, m3 * x + m4 * y + m5], axis=-1)
+    if m6 or m7 or m8 != 1.0:
+        moved /= (m6 * x + m7 * y + m8)[..., None]
+    return moved
+
+
+def padded_matrix(pad: Callable[[Any], int]) -> Callable:
+    """`matrix` of an ink effect that pads the mask by `pad(record)` pixels on every side."""
+    def matrix(shape: tuple, p: Any, angle: float) -> tuple[Matrix, tuple]:
         d = pad(p)
-        return points + d, (shape[0] + 2 * d, shape[1] + 2 * d)
-    return moves
+        return translation(d, d), (shape[0] + 2 * d, shape[1] + 2 * d)
+    return matrix

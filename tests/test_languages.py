@@ -278,3 +278,42 @@ def test_a_complex_script_dataset_is_byte_identical_with_one_or_two_workers(code
         render(cfg, tmp_path / workers, progress=False)
     for name in ("shard-00000.h5", "shard-00001.h5"):
         assert file_sha256(tmp_path / "1" / name) == file_sha256(tmp_path / "2" / name)
+
+
+def test_arabic_harakat_follow_the_letters_ids_and_fit_the_label():
+    charset = config_charset("default", "ar")
+    assert len(charset) == 67 and charset.encode("\u064b\u0652") == [59, 66]  # after the 59 ids it always had
+    assert charset.encode("ء") == [0] and charset.encode("»") == [58]
+    gen = SampleGenerator(RenderConfig.from_dict({"language": "ar", "n": 1, "text": {"vowel_marks": 1.0}}))
+    carriers = {chr(c) for c in range(0x621, 0x64B)} - {"\u0627", "\u0649", "\u0640"}
+    texts = [gen.params(i).text for i in range(300)]
+    marked = [t for t in texts if any(unicodedata.combining(c) for c in t)]
+    assert len(marked) > 150 and all(len(t) <= 16 for t in texts)
+    for text in texts:
+        assert text == unicodedata.normalize("NFC", text)
+        for k, char in enumerate(text):
+            if unicodedata.combining(char):  # on a letter that carries one, at most a vowel and a shadda
+                base = text[k - 1] if not unicodedata.combining(text[k - 1]) else text[k - 2]
+                assert base in carriers, text
+                assert text[k - 1] in carriers or text[k] == "\u0651", text
+    # both fully vocalized texts (most letters marked) and partly vocalized ones
+    shares = [sum(c != "\u0651" and unicodedata.combining(c) > 0 for c in t) / sum(c in carriers for c in t)
+              for t in marked]
+    assert max(shares) > 0.7 and min(shares) < 0.4
+
+
+def test_vocalized_arabic_is_shaped_without_dotted_circles_and_random_text_never_strands_a_mark():
+    lang = get_language("ar")
+    gen = SampleGenerator(RenderConfig.from_dict({"language": "ar", "n": 1, "text": {"vowel_marks": 1.0}}))
+    texts = [gen.params(i).text for i in range(150)]
+    for name in ("NotoNaskhArabic-Regular.ttf", "Amiri-Regular.ttf"):
+        for text in texts:
+            assert _dotted_circles(lang.font_folder / name, text) == 0, (name, text)
+    plain = SampleGenerator(RenderConfig.from_dict({"language": "ar", "n": 1, "text": {"source": "random"}}))
+    assert not any(unicodedata.combining(c) for i in range(200) for c in plain.params(i).text)
+
+
+def test_vowel_marks_are_refused_for_a_language_without_them(capsys):
+    assert main(["sample", "--vowel-marks", "0.5", "--n", "1", "--out", "/tmp/never.png"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "vowel_marks" in err and "English" in err

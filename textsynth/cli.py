@@ -42,6 +42,8 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "text": (("text", "source"), str, "random, words[:PATH], lines[:PATH], numbers, shop[:PATH] or "
              "mix:KIND=WEIGHT,... (words alone: the language's bundled word list; lines/shop: English only)"),
     "upper": (("text", "upper"), float, "share of natural texts (every kind but random) written in upper case"),
+    "vowel-marks": (("text", "vowel_marks"), float, "share of texts written with the language's optional vowel "
+                    "marks (Arabic harakat: half fully vocalized, half partly)"),
     "min-len": (("text", "min_len"), int, "shortest text, in characters"),
     "max-len": (("text", "max_len"), int, "longest text, in characters"),
     "fonts": (("fonts", "dir"), str, "folders of .ttf/.otf fonts, comma-separated; 'bundled' is the bundled "

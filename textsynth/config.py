@@ -47,6 +47,7 @@ class TextConfig:
     min_len: int = 4
     max_len: int = 16
     upper: float = 0.0  # share of natural texts (all kinds but random) written in UPPER CASE, as signs and receipts
+    vowel_marks: float = 0.0  # share of texts written with the language's optional vowel marks (Arabic harakat)
 
 
 @dataclass
@@ -175,6 +176,8 @@ class RenderConfig:
             (lambda: t.max_len <= MAX_LABEL_LEN, f"max-len must be at most {MAX_LABEL_LEN}, got {t.max_len}"),
             (lambda: isinstance(t.upper, (int, float)) and 0 <= t.upper <= 1,
              f"text.upper must be a share in [0, 1], got {t.upper!r}"),
+            (lambda: isinstance(t.vowel_marks, (int, float)) and not isinstance(t.vowel_marks, bool)
+             and 0 <= t.vowel_marks <= 1, f"text.vowel_marks must be a share in [0, 1], got {t.vowel_marks!r}"),
             (lambda: 0 < f.min_size <= f.max_size <= 1.0, "font sizes must satisfy 0 < min_size <= max_size <= 1 "
              f"(fractions of the height), got {f.min_size}, {f.max_size}"),
             (lambda: isinstance(f.size_step, int) and 1 <= f.size_step <= 16,

@@ -27,7 +27,8 @@ class SampleGenerator:
         self.fontset = fontset or FontSet.from_config(config.fonts, self.charset, config.language)
         self.fontset.require_full_charset()
         t = config.text
-        self.source = make_text_source(t.source, self.charset, t.min_len, t.max_len, t.upper, config.language)
+        self.source = make_text_source(t.source, self.charset, t.min_len, t.max_len, t.upper, config.language,
+                                       t.vowel_marks)
         self.painter = Painter(config, self.fontset)
         self.redrawn = 0  # texts drawn but not painted because they could not fit the canvas
 

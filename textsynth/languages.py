@@ -25,6 +25,7 @@ class Language:
     direction: str = "ltr"  # labels are always in logical (Unicode) order; this is how the line is drawn
     fonts: str = ""  # a folder of the bundled fonts holding this script's faces, added to the bundled ones
     syllabic: bool = False  # random text as random syllables (an abugida: marks attach to consonants)
+    vowel_marks: bool = False  # has optional vowel marks that `text.vowel_marks` writes (Arabic's harakat)
 
     @property
     def folder(self) -> Path:
@@ -64,7 +65,7 @@ LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
     Language("ru", "Russian (Cyrillic)", "rus"),
     Language("el", "Greek", "ell"),
     Language("hi", "Hindi (Devanagari)", "hin", fonts="devanagari", syllabic=True),
-    Language("ar", "Arabic", "ara", direction="rtl", fonts="arabic"),
+    Language("ar", "Arabic", "ara", direction="rtl", fonts="arabic", vowel_marks=True),
 )}
 
 

@@ -389,14 +389,19 @@ def _render_locked(config: RenderConfig, out: Path, overwrite: bool, resume: boo
     return RenderResult(manifest, out, rendered, elapsed, workers)
 
 
+# Settings added to a section after datasets were made with it, and the value that is what those datasets did.
+_LATER_SETTINGS = {("output", "char_boxes"): False, ("text", "vowel_marks"): 0.0}
+
+
 def _check_compatible(out: Path, existing: Manifest, config: RenderConfig, resume: bool) -> None:
     """A dataset already in `out` may only be finished by the config that started it."""
     # A top-level setting added since the dataset was started (such as `language`) is the default it then had,
-    # and so is `output.char_boxes` (off before it existed).
+    # and so are the settings that were off before they existed.
     stored = {**{k: v for k, v in RenderConfig().content_dict().items() if not isinstance(v, dict)},
               **content_settings(existing.config)}
-    if isinstance(stored.get("output"), dict):
-        stored["output"] = {"char_boxes": False, **stored["output"]}
+    for (section, name), off in _LATER_SETTINGS.items():
+        if isinstance(stored.get(section), dict):
+            stored[section] = {name: off, **stored[section]}
     differences = _diff(stored, config.content_dict())
     if differences:
         raise TextsynthError(f"{out} holds a dataset made with another config ({'; '.join(differences)}); "

@@ -14,6 +14,7 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
+from textsynth.harakat import missing_harakat, vocalize
 from textsynth.languages import Language, get_language
 from textsynth.shop import ShopText
 from textsynth.syllables import SyllableText
@@ -49,16 +50,19 @@ class RandomText:
 
     def __init__(self, charset: Charset, min_len: int, max_len: int):
         self.charset, self.min_len, self.max_len = charset, min_len, max_len
-        self._symbols = np.array(charset.symbols)
-        self._space = charset.symbols.index(" ") if " " in charset else -1
-        self._non_space = np.array([i for i in range(len(charset)) if i != self._space])
+        # A combining mark is never drawn on its own (after a space or a digit fonts draw it on a dotted circle):
+        # Arabic's harakat come with `text.vowel_marks`, on letters.
+        drawn = [s for s in charset.symbols if not unicodedata.combining(s)]
+        self._symbols = np.array(drawn)
+        self._space = drawn.index(" ") if " " in drawn else -1
+        self._non_space = np.array([i for i in range(len(drawn)) if i != self._space])
         if len(self._non_space) == 0:
-            raise TextsynthError("the charset holds only a space: random text would be invisible")
+            raise TextsynthError("the charset holds only a space (and marks): random text would be invisible")
         self.report = SkipReport()
 
     def sample(self, rng: np.random.Generator) -> str:
         length = int(rng.integers(self.min_len, self.max_len + 1))
-        ids = rng.integers(0, len(self.charset), size=length)
+        ids = rng.integers(0, len(self._symbols), size=length)
         if self._space >= 0:
             # A space where it would be invisible (at an end, or doubled) is redrawn among the
             # other symbols: that is a uniform draw over the symbols allowed there.
@@ -499,16 +503,48 @@ class UpperShare:
         return self.draw(rng)[1]
 
 
+class VowelMarks:
+    """Writes a share of another source's texts with Arabic harakat (`textsynth.harakat`), half of them fully
+    vocalized and half partly, within `max_len`; two extra uniforms per sample (and two per character of a text
+    written so), drawn only when the share is above 0."""
+
+    def __init__(self, source: object, share: float, charset: Charset, max_len: int):
+        missing = missing_harakat(frozenset(charset.symbols))
+        if missing:
+            raise TextsynthError(f"text.vowel_marks needs the harakat in the charset; it lacks {', '.join(missing)}")
+        self.source, self.share, self.max_len = source, share, max_len
+        self.report = source.report
+
+    def draw(self, rng: np.random.Generator) -> tuple[int, str]:
+        kind, text = draw_text(self.source, rng)
+        on, full = rng.random(2).tolist()
+        if on < self.share:
+            return kind, vocalize(text, rng, full < 0.5, self.max_len - len(text))
+        return kind, text
+
+    def sample(self, rng: np.random.Generator) -> str:
+        return self.draw(rng)[1]
+
+
 TextSource = (RandomText | SyllableText | WordsText | LinesText | PhraseText | CorpusText | NumbersText | ShopText
-              | MixText | UpperShare)
+              | MixText | UpperShare | VowelMarks)
 
 
 def make_text_source(spec: str, charset: Charset, min_len: int, max_len: int, upper: float = 0.0,
-                     language: str = "en") -> TextSource:
+                     language: str = "en", vowel_marks: float = 0.0) -> TextSource:
     """Build the source a config names (see `parse_source_spec`); one kind alone is that source itself;
-    `upper` > 0 writes that share of the natural texts in upper case; `language` picks the bundled word list."""
-    source = _make_source(spec, charset, min_len, max_len, get_language(language))
-    return UpperShare(source, upper, charset) if upper > 0 else source
+    `upper` > 0 writes that share of the natural texts in upper case; `vowel_marks` > 0 that share of the texts
+    with the language's optional vowel marks; `language` picks the bundled word list."""
+    lang = get_language(language)
+    source = _make_source(spec, charset, min_len, max_len, lang)
+    if upper > 0:
+        source = UpperShare(source, upper, charset)
+    if vowel_marks > 0:
+        if not lang.vowel_marks:
+            raise TextsynthError(f"text.vowel_marks: {lang.name} has no optional vowel marks (only Arabic does: "
+                                 "its harakat)")
+        source = VowelMarks(source, vowel_marks, charset, max_len)
+    return source
 
 
 def _make_source(spec: str, charset: Charset, min_len: int, max_len: int, language: Language) -> TextSource:
@@ -538,6 +574,6 @@ def _make_source(spec: str, charset: Charset, min_len: int, max_len: int, langua
 
 def draw_text(source: TextSource, rng: np.random.Generator) -> tuple[int, str]:
     """(text kind id, text) of one draw from any source."""
-    if isinstance(source, (MixText, UpperShare)):
+    if isinstance(source, (MixText, UpperShare, VowelMarks)):
         return source.draw(rng)
     return source.kind, source.sample(rng)

@@ -152,3 +152,40 @@ def test_real_folders_join_the_table_as_sets_scored_without_case(monkeypatch, tm
     assert "PP-OCRv4 CER" in text and "scored case-insensitively" in text
     assert run.main(["--only-real", "--real", str(tmp_path / "nothing"), "--engines", "ppocr"]) == 2
     assert "nothing" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_script_faces_are_unseen_and_listed_once():
+    from benchmarks.transfer.unseen_fonts import SCRIPT_FONTS, language_fonts
+
+    bundled = bundled_families(REPO / "fonts")
+    assert {"amiri", "noto sans devanagari"} <= bundled  # the script folders are part of the bundle
+    for code, fonts in SCRIPT_FONTS.items():
+        families = [" ".join(f.family.casefold().split()) for f in fonts]
+        assert len(set(families)) == len(families) >= 6 and not set(families) & bundled, code
+        assert language_fonts(code) == fonts
+    assert language_fonts("en") == UNSEEN_FONTS
+
+
+@pytest.mark.parametrize("code", ["ar", "hi", "ru"])
+def test_a_language_set_2_is_its_script_in_unseen_faces(code, tmp_path):
+    from benchmarks.transfer.unseen_fonts import language_fonts
+
+    if shutil.which("pango-view") is None or shutil.which("fc-match") is None:
+        pytest.skip("pango-view is not installed (apt-get install pango1.0-tools)")
+    fonts = language_fonts(code)
+    if missing_packages(fonts):
+        pytest.skip(f"{code} unseen fonts not installed (apt-get install {' '.join(missing_packages(fonts))})")
+    from benchmarks.transfer.set_other_renderer import build_other_renderer
+    from reference_model.sources import open_source
+    from textsynth.languages import config_charset
+
+    out = tmp_path / code
+    assert build_other_renderer(out, 12, seed=7, language=code)
+    source = open_source(out)
+    charset = set(config_charset("default", code).symbols)
+    assert len(source) == 12 and set(source.columns["font"]) <= {f.family for f in fonts}
+    assert all(set(t) <= charset and 1 <= len(t) <= 16 for t in source.texts)
+    letters = "".join(source.texts)
+    script = {"ar": ("\u0600", "\u06ff"), "hi": ("\u0900", "\u097f"), "ru": ("\u0400", "\u04ff")}[code]
+    assert sum(script[0] <= c <= script[1] for c in letters) > len(letters) / 2
+    assert not build_other_renderer(out, 12, seed=7, language=code)  # already built: kept

@@ -15,13 +15,13 @@ def _cell(report: dict | None, group: str | None) -> str:
 
 
 def to_markdown(reports: dict[str, dict[str, dict]], titles: dict[str, str], about: dict[str, str],
-                engines: dict[str, str], commands: list[str], timings: list[str]) -> str:
+                engines: dict[str, str], commands: list[str], timings: list[str], tesseract: str = "eng") -> str:
     """reports[set key][engine] = an `evaluate` report; engines maps engine -> column label."""
     head = " | ".join(f"{label} CER | {label} exact" for label in engines.values())
     rule = "|---|---|" + "---|---|" * len(engines)
     lines = ["# Transfer benchmark results", "",
              "What a model trained on textsynth data reads on text textsynth did not draw, beside Tesseract 5 "
-             "(`--psm 7`, eng) and the PP-OCRv4 mobile recognizer (recognition only). CER = edits / reference "
+             f"(`--psm 7`, {tesseract}) and the PP-OCRv4 mobile recognizer (recognition only). CER = edits / reference "
              "characters; exact = share of lines read exactly.", "",
              "```sh", *commands, "```", "", "| set | lines | " + head + " |", rule]
     for key, title in titles.items():

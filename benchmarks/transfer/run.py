@@ -8,6 +8,7 @@ import argparse
 import importlib.util
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -22,26 +23,32 @@ import_tensorflow_quietly(show="--debug" in sys.argv[1:])
 
 from benchmarks.transfer.results import to_markdown  # noqa: E402
 from benchmarks.transfer.set_other_renderer import PANGO_PACKAGE  # noqa: E402
-from benchmarks.transfer.sets import SETS  # noqa: E402
-from benchmarks.transfer.unseen_fonts import missing_packages  # noqa: E402
+from benchmarks.transfer.sets import language_sets  # noqa: E402
+from benchmarks.transfer.unseen_fonts import language_fonts, missing_packages  # noqa: E402
 from reference_model.tesseract import DEBIAN_PACKAGES as TESSERACT_PACKAGES  # noqa: E402
 from textsynth.cli import Parser, run_command  # noqa: E402
+from textsynth.languages import LANGUAGES, get_language  # noqa: E402
 
 ENGINES = ("model", "tesseract", "ppocr")
 ENGINE_LABELS = {"tesseract": "Tesseract", "ppocr": "PP-OCRv4"}
 
 
-def missing_debian_packages(engines: Sequence[str], synthetic: bool = True) -> list[str]:
+def missing_debian_packages(engines: Sequence[str], synthetic: bool = True, language: str = "en") -> list[str]:
     """The Debian packages this run needs and does not find."""
     missing = []
     if synthetic:
-        missing = missing_packages()
+        missing = missing_packages(language_fonts(language))
         if shutil.which("pango-view") is None:
             missing.append(PANGO_PACKAGE)
         if shutil.which("fc-match") is None:
             missing.append("fontconfig")
     if "tesseract" in engines and shutil.which("tesseract") is None:
         missing += TESSERACT_PACKAGES.split()
+    if "tesseract" in engines and language != "en":
+        data = get_language(language).tesseract
+        found = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
+        if shutil.which("tesseract") is None or data not in found:
+            missing.append(f"tesseract-ocr-{data}")
     return missing
 
 
@@ -55,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from reference_model.recognizer import MODEL_FILE, SHIPPED_WEIGHTS
 
+    if "model" in engines and args.model is None and args.language != "en":
+        print(f"transfer: the shipped weights read English; for --language {args.language} pass --model RUN (a run "
+              "trained on that language, e.g. by benchmarks/language_runs.sh) or --engines tesseract", file=sys.stderr)
+        return 2
     if "model" in engines and args.model is None and not (SHIPPED_WEIGHTS / MODEL_FILE).is_file():
         print(f"transfer: no shipped weights in {SHIPPED_WEIGHTS} yet; pass --model RUN or --engines tesseract",
               file=sys.stderr)
@@ -69,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
         print("transfer: --engines ppocr needs the rapidocr-onnxruntime package: pip install 'textsynth[ppocr]' "
               "(or leave ppocr out of --engines)", file=sys.stderr)
         return 2
-    missing = missing_debian_packages(engines, synthetic=not args.only_real)
+    if args.language != "en" and ("ppocr" in engines or args.lm):
+        print("transfer: --language other than en takes --engines model,tesseract and no --lm (PP-OCRv4's "
+              "recognizer and the character model are English)", file=sys.stderr)
+        return 2
+    missing = missing_debian_packages(engines, synthetic=not args.only_real, language=args.language)
     if missing:
         print(f"transfer: missing Debian packages; install them with: apt-get install {' '.join(missing)}",
               file=sys.stderr)
@@ -77,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     real = real_sets(args.real or [])  # checked before anything is built: a bad folder is one line now
     data = Path(args.data)
     timings = []
-    sets = [] if args.only_real else list(SETS)
+    sets = [] if args.only_real else list(language_sets(args.language))
     for s in sets:
         t = time.perf_counter()
         built = s.build(data / s.key, args.n, args.seed)
@@ -106,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         reports[set_key] = {}
         for key, (engine, run_dir, lm) in columns.items():
             t = time.perf_counter()
-            report = evaluate(run_dir, folder, engine=engine, lm=lm, ignore_case=ignore_case)
+            report = evaluate(run_dir, folder, engine=engine, lm=lm, ignore_case=ignore_case, language=args.language)
             took = time.perf_counter() - t
             timings.append(f"evaluating {labels[key]} on set {title}: {took:.0f} s")
             reports[set_key][key] = report
@@ -116,14 +131,16 @@ def run(args: argparse.Namespace) -> int:
     command = "python benchmarks/transfer/run.py " + " ".join(shlex.quote(a) for a in args.argv)
     commands = [command.strip()]
     if not args.only_real:
-        commands.insert(0, f"apt-get install {' '.join(sorted(set(_all_packages())))}")
+        commands.insert(0, f"apt-get install {' '.join(sorted(set(_all_packages(args.language))))}")
     if "ppocr" in engines:
         commands.insert(0, "pip install 'textsynth[ppocr]'  # rapidocr-onnxruntime: PP-OCRv4's ONNX weights")
     text = to_markdown(reports, {r[0]: r[1] for r in runs}, {r[0]: r[2] for r in runs}, labels, commands,
-                       timings)
+                       timings, get_language(args.language).tesseract)
     print(text)
-    Path(args.results).write_text(text)
-    print(f"wrote {args.results}")
+    results = args.results or str(Path(__file__).resolve().parent / (
+        "RESULTS.md" if args.language == "en" else f"RESULTS-{args.language}.md"))
+    Path(results).write_text(text)
+    print(f"wrote {results}")
     return 0
 
 
@@ -143,10 +160,10 @@ def real_sets(folders: Sequence[str]) -> list[tuple[str, str, str, Path, bool]]:
     return out
 
 
-def _all_packages() -> list[str]:
-    from benchmarks.transfer.unseen_fonts import UNSEEN_FONTS
-
-    return [*TESSERACT_PACKAGES.split(), PANGO_PACKAGE, "fontconfig", *(f.package for f in UNSEEN_FONTS)]
+def _all_packages(language: str = "en") -> list[str]:
+    extra = [f"tesseract-ocr-{get_language(language).tesseract}"] if language != "en" else []
+    return [*TESSERACT_PACKAGES.split(), *extra, PANGO_PACKAGE, "fontconfig",
+            *(f.package for f in language_fonts(language))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,7 +183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=300, help="lines per set (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="seed of sets 1 and 2 (set 3 always uses seed 2)")
     parser.add_argument("--data", default=str(REPO / "data" / "transfer"), help="where the sets are built")
-    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
+    parser.add_argument("--language", default="en", choices=list(LANGUAGES),
+                        help="the language of the sets: en (the three sets) or another language's other-renderer "
+                             "and in-distribution sets, under DATA/CODE/ (give --model a run trained on it)")
+    parser.add_argument("--results", default=None,
+                        help="where the table goes (default: RESULTS.md here, RESULTS-CODE.md for a language)")
     parser.add_argument("--verbose", action="store_true", help="print every evaluation report too")
     parser.set_defaults(func=run)
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from PIL import Image
 
 from benchmarks.transfer.degrade import Degradation, degrade
 from benchmarks.transfer.folder import is_built, write_folder
-from benchmarks.transfer.unseen_fonts import UNSEEN_FONTS, UnseenFont, checked_unseen_fonts, font_names
+from benchmarks.transfer.unseen_fonts import UnseenFont, checked_unseen_fonts, font_names, language_fonts
 from textsynth.charset import DEFAULT_SYMBOLS
 from textsynth.errors import TextsynthError
 
@@ -40,12 +40,12 @@ def pango_family(font: UnseenFont) -> str:
     return legacy
 
 
-def random_text(rng: np.random.Generator) -> str:
-    """Uniform symbols of the default charset; a space never at an end nor next to another."""
+def random_text(rng: np.random.Generator, symbols: str = DEFAULT_SYMBOLS) -> str:
+    """Uniform symbols (of the default charset); a space never at an end nor next to another."""
     length = int(rng.integers(MIN_LEN, MAX_LEN + 1))
     chars: list[str] = []
     while len(chars) < length:
-        c = DEFAULT_SYMBOLS[int(rng.integers(len(DEFAULT_SYMBOLS)))]
+        c = symbols[int(rng.integers(len(symbols)))]
         if c == " " and (not chars or chars[-1] == " " or len(chars) == length - 1):
             continue
         chars.append(c)
@@ -77,17 +77,41 @@ def render_line(binary: str, text: str, family: str, size_px: int, hinting: str,
     return np.asarray(Image.open(png).convert("L"))
 
 
-def _lines(n: int, seed: int, fonts: tuple[UnseenFont, ...], tmp: Path) -> Iterator[tuple[np.ndarray, str, dict]]:
+def language_texts(code: str) -> tuple[Callable[[np.random.Generator], str], list[str]]:
+    """A language's random text (Hindi: random syllables, which fonts draw whole; others: uniform symbols of its
+    charset but its combining marks) and its words (the language's bundled list: the set's look is unseen, its
+    vocabulary is not)."""
+    import unicodedata
+
+    from textsynth.languages import config_charset, get_language
+    from textsynth.syllables import SyllableText
+
+    lang = get_language(code)
+    charset = config_charset("default", code)
+    words = [line.split("\t")[0] for line in lang.words.read_text(encoding="utf-8").splitlines() if line.strip()]
+    words = [w for w in words if 0 < len(w) <= MAX_LEN]
+    if lang.syllabic:
+        syllables = SyllableText(charset, MIN_LEN, MAX_LEN)
+        return syllables.sample, words
+    symbols = "".join(c for c in charset.symbols if not unicodedata.combining(c))
+    return lambda rng: random_text(rng, symbols), words
+
+
+def _lines(n: int, seed: int, fonts: tuple[UnseenFont, ...], tmp: Path,
+           language: str) -> Iterator[tuple[np.ndarray, str, dict]]:
     from reference_model.recognizer import prepare_image
 
     binary = pango_view()
     families = [pango_family(f) for f in fonts]
-    words = WORDS.read_text(encoding="utf-8").split()
+    if language == "en":
+        words, random_line = WORDS.read_text(encoding="utf-8").split(), random_text
+    else:
+        random_line, words = language_texts(language)
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         k = i % len(fonts)  # every family equally often
         kind = "word" if (i // len(fonts)) % 2 else "random"
-        text = word_text(rng, words) if kind == "word" else random_text(rng)
+        text = word_text(rng, words) if kind == "word" else random_line(rng)
         hinting = ("none", "slight", "full")[int(rng.integers(3))]
         clean = render_line(binary, text, families[k], int(rng.integers(24, 49)), hinting, tmp / "line.png")
         d = Degradation.draw(rng)
@@ -95,12 +119,16 @@ def _lines(n: int, seed: int, fonts: tuple[UnseenFont, ...], tmp: Path) -> Itera
         yield image, text, {"font": fonts[k].family, "kind": kind, "degradation": d.severity}
 
 
-def build_other_renderer(out: Path, n: int, seed: int, fonts: tuple[UnseenFont, ...] = UNSEEN_FONTS) -> bool:
-    """Typeset, degrade and fit n lines into the image folder `out`; False if already built."""
+def build_other_renderer(out: Path, n: int, seed: int, fonts: tuple[UnseenFont, ...] | None = None,
+                         language: str = "en") -> bool:
+    """Typeset, degrade and fit n lines of `language` into the image folder `out`; False if already built."""
+    fonts = fonts or language_fonts(language)
     build = {"set": "other renderer", "n": n, "seed": seed, "fonts": [f.path for f in fonts]}
+    if language != "en":  # an English set's build.json stays what it was
+        build["language"] = language
     if is_built(out, build):
         return False
     fonts = checked_unseen_fonts(fonts)
     with tempfile.TemporaryDirectory(prefix="pango-") as tmp:
-        write_folder(out, _lines(n, seed, fonts, Path(tmp)), build)
+        write_folder(out, _lines(n, seed, fonts, Path(tmp), language), build)
     return True

@@ -48,6 +48,49 @@ UNSEEN_FONTS: tuple[UnseenFont, ...] = (
 )
 
 
+_FREEFONT = "/usr/share/fonts/truetype/freefont/"
+_ARABEYES = "/usr/share/fonts/truetype/fonts-arabeyes/ae_"
+_DEVA_EXTRA = "/usr/share/fonts/truetype/fonts-deva-extra/"
+# The unseen faces of the scripts textsynth draws with its own folders (fonts/devanagari, fonts/arabic): families
+# it bundles in no folder, each checked by eye in pango-view. Left out: Samyak Devanagari (no digits or
+# punctuation: Pango would take them from another font), KacstOne (draws ASCII digits as Arabic-Indic ones, so
+# the image would not show its label) and FreeMono (no Arabic joining: isolated letters).
+SCRIPT_FONTS: dict[str, tuple[UnseenFont, ...]] = {
+    "hi": (
+        UnseenFont("FreeSans", "sans", "fonts-freefont-ttf", _FREEFONT + "FreeSans.ttf"),
+        UnseenFont("FreeSerif", "serif", "fonts-freefont-ttf", _FREEFONT + "FreeSerif.ttf"),
+        UnseenFont("Sarai", "sans", "fonts-sarai", "/usr/share/fonts/truetype/Sarai/Sarai.ttf"),
+        UnseenFont("Kalimati", "sans", "fonts-deva-extra", _DEVA_EXTRA + "kalimati.ttf"),
+        UnseenFont("Samanata", "sans", "fonts-deva-extra", _DEVA_EXTRA + "samanata.ttf"),
+        UnseenFont("Chandas", "serif", "fonts-deva-extra", _DEVA_EXTRA + "chandas1-2.ttf"),
+    ),
+    "ar": (
+        UnseenFont("FreeSerif", "naskh", "fonts-freefont-ttf", _FREEFONT + "FreeSerif.ttf"),
+        UnseenFont("AlArabiya", "naskh", "fonts-arabeyes", _ARABEYES + "AlArabiya.ttf"),
+        UnseenFont("Furat", "naskh", "fonts-arabeyes", _ARABEYES + "Furat.ttf"),
+        UnseenFont("Granada", "display", "fonts-arabeyes", _ARABEYES + "Granada.ttf"),
+        UnseenFont("Hani", "naskh", "fonts-arabeyes", _ARABEYES + "Hani.ttf"),
+        UnseenFont("Salem", "sans", "fonts-arabeyes", _ARABEYES + "Salem.ttf"),
+    ),
+}
+
+
+def language_fonts(code: str) -> tuple[UnseenFont, ...]:
+    """The unseen fonts of a language's sets: its script's own faces, or (a script the bundle's faces draw) the
+    Latin list's faces that draw every symbol of the language's charset but its combining marks."""
+    import unicodedata
+
+    from textsynth.languages import config_charset
+
+    if code in SCRIPT_FONTS:
+        return SCRIPT_FONTS[code]
+    if code == "en":
+        return UNSEEN_FONTS
+    symbols = [c for c in config_charset("default", code).symbols if c != " " and not unicodedata.combining(c)]
+    return tuple(f for f in UNSEEN_FONTS if not Path(f.path).is_file()
+                 or all(ord(c) in TTFont(f.path, lazy=True).getBestCmap() for c in symbols))
+
+
 def font_names(path: str | Path) -> tuple[str, str]:
     """(typographic family, legacy family) from the font's name table: name IDs 16 and 1."""
     try:
@@ -63,9 +106,10 @@ def _key(family: str) -> str:
 
 
 def bundled_families(fonts_dir: str | Path | None = None) -> set[str]:
-    """The typographic families of the fonts textsynth bundles (its `fonts/` folder), case-folded."""
+    """The typographic families of the fonts textsynth bundles (its `fonts/` folder and the script folders in
+    it), case-folded."""
     directory = Path(fonts_dir) if fonts_dir else bundled_fonts_dir()
-    return {_key(font_names(p)[0]) for p in sorted(directory.iterdir()) if p.suffix.lower() in FONT_SUFFIXES}
+    return {_key(font_names(p)[0]) for p in sorted(directory.rglob("*")) if p.suffix.lower() in FONT_SUFFIXES}
 
 
 def missing_packages(fonts: tuple[UnseenFont, ...] = UNSEEN_FONTS) -> list[str]:

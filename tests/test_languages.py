@@ -72,9 +72,19 @@ def test_natural_text_comes_from_the_language_word_list(generator):
     found = 0
     for i in range(200):
         p = generator.params(i)
-        if p.text_kind == KIND_IDS["words"]:
+        if p.text_kind != KIND_IDS["words"]:
+            continue
+        if get_language(generator.config.language).spaced:
             tokens = [t.strip(".,:-") for t in p.text.replace(",", " ").replace(":", " ").split()]
             found += sum(t.lower() in folded for t in tokens if t)
+        else:  # words run together: every stretch between punctuation is a sequence of listed words
+            for stretch in p.text.replace("，", " ").replace("、", " ").replace("：", " ").replace("。", " ").split():
+                ends = {0}
+                for end in range(1, len(stretch) + 1):
+                    if any(start in ends and stretch[start:end] in words for start in range(max(0, end - 8), end)):
+                        ends.add(end)
+                assert len(stretch) in ends, p.text
+                found += 1
     assert found > 50
 
 
@@ -266,7 +276,7 @@ def test_a_language_font_folder_joins_any_font_list_holding_the_bundled_fonts():
     assert families == {"Lohit Devanagari", "Go"}  # a list naming one of the script's families is kept as it is
 
 
-@pytest.mark.parametrize("code", ["hi", "ar"])
+@pytest.mark.parametrize("code", ["hi", "ar", "zh"])
 def test_a_complex_script_dataset_is_byte_identical_with_one_or_two_workers(code, tmp_path):
     from conftest import small_config
 
@@ -317,3 +327,17 @@ def test_vowel_marks_are_refused_for_a_language_without_them(capsys):
     assert main(["sample", "--vowel-marks", "0.5", "--n", "1", "--out", "/tmp/never.png"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "vowel_marks" in err and "English" in err
+
+
+def test_chinese_is_3500_characters_by_frequency_and_words_run_together():
+    charset = config_charset("default", "zh")
+    hanzi = [c for c in charset.symbols if "\u4e00" <= c <= "\u9fff"]
+    assert len(hanzi) == 3500 and charset.symbols[:3500] == tuple(hanzi) and len(charset) == 3528
+    assert max(charset.encode("一是人了不")) < 5 and "鹦" not in charset.symbols  # ids by frequency
+    assert set("0123456789，。、：；！？（）《》") <= set(charset.symbols)
+    gen = SampleGenerator(RenderConfig.from_dict({"language": "zh", "n": 1, "text": {"source": "words"}}))
+    texts = [gen.params(i).text for i in range(100)]
+    assert not any(" " in t for t in texts) and all(4 <= len(t) <= 16 for t in texts)
+    assert sum("，" in t or "、" in t or "：" in t for t in texts) > 5 and sum(t.endswith("。") for t in texts) > 5
+    families = {gen.fontset.fonts[gen.params(i).font_id].family for i in range(100)}
+    assert {"WenQuanYi Micro Hei", "AR PL UKai CN", "AR PL UMing CN"} <= families  # the bundled Chinese faces

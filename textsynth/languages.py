@@ -26,6 +26,7 @@ class Language:
     fonts: str = ""  # a folder of the bundled fonts holding this script's faces, added to the bundled ones
     syllabic: bool = False  # random text as random syllables (an abugida: marks attach to consonants)
     vowel_marks: bool = False  # has optional vowel marks that `text.vowel_marks` writes (Arabic's harakat)
+    spaced: bool = True  # words are written apart (Chinese writes none between them)
 
     @property
     def folder(self) -> Path:
@@ -66,6 +67,7 @@ LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
     Language("el", "Greek", "ell"),
     Language("hi", "Hindi (Devanagari)", "hin", fonts="devanagari", syllabic=True),
     Language("ar", "Arabic", "ara", direction="rtl", fonts="arabic", vowel_marks=True),
+    Language("zh", "Chinese (simplified)", "chi_sim", fonts="chinese", spaced=False),
 )}
 
 

@@ -42,7 +42,7 @@ def check_sheet(count: int, height: int, width: int, columns: int = 2, flag: str
 
 # Caption faces, first that draws a whole caption wins: Latin, Greek, Cyrillic, then the languages' own scripts.
 _CAPTION_FONTS = ("DejaVuSansMono.ttf", "devanagari/NotoSansDevanagari-Regular.ttf",
-                  "arabic/NotoSansArabic-Regular.ttf")
+                  "arabic/NotoSansArabic-Regular.ttf", "chinese/WenQuanYiMicroHei.ttf")
 
 
 @lru_cache(maxsize=1)

@@ -195,7 +195,7 @@ class PhraseText:
     kind = KIND_IDS["words"]
     _CASES = (0.55, 0.75, 0.88)  # cumulative: as listed, Sentence case, Title Case, then UPPER CASE
 
-    def __init__(self, path: str | Path, charset: Charset, min_len: int, max_len: int):
+    def __init__(self, path: str | Path, charset: Charset, min_len: int, max_len: int, spaced: bool = True):
         self.min_len, self.max_len = min_len, max_len
         self.report = SkipReport()
         words, counts = _word_table(str(path))
@@ -219,9 +219,12 @@ class PhraseText:
         cum[-1] = 1.0
         self._cum = cum.tolist()  # bisect on a list beats a numpy call for the few words a phrase needs
         self._upper_ok = set("".join(self._words).upper()) <= allowed
-        self._space = " " in allowed
-        self._gaps = [g for g in (", ", ": ", "-") if set(g) <= allowed]
-        self._stop = "." if "." in allowed else ""
+        # Words apart (a space between them, the comma, colon or hyphen now and then) or, in a script written
+        # without spaces (Chinese), run together with its own comma, enumeration comma and colon
+        self._joiner = " " if spaced else ""
+        self._space = " " in allowed or not spaced
+        self._gaps = [g for g in ((", ", ": ", "-") if spaced else ("，", "、", "：")) if set(g) <= allowed]
+        self._stop = next((s for s in (("." if spaced else "。"),) if s in allowed), "")
         if not self._space and min_len > max(len(w) for w in self._words):
             raise TextsynthError(f"words file {path}: every word is shorter than min-len and the charset has no space")
 
@@ -246,7 +249,7 @@ class PhraseText:
                 if length >= target or not self._space:
                     break
                 g = r[11 + k]
-                sep = " "
+                sep = self._joiner
                 if self._gaps and g < 0.12:
                     sep = self._gaps[int(g / 0.12 * len(self._gaps))]
                 w = words[bisect_right(cum, r[1 + k])]
@@ -447,7 +450,7 @@ def _make_single(kind: str, path: str | None, charset: Charset, min_len: int, ma
         return ShopText(path or data_dir() / "shop.toml", charset, min_len, max_len)
     if kind == "words":
         return WordsText(path, charset, min_len, max_len) if path else \
-            PhraseText(language.words, charset, min_len, max_len)
+            PhraseText(language.words, charset, min_len, max_len, language.spaced)
     if path:
         return LinesText(path, charset, min_len, max_len)
     return CorpusText(data_dir() / "devils-dictionary.txt", charset, min_len, max_len)

@@ -161,12 +161,12 @@ def test_script_faces_are_unseen_and_listed_once():
     assert {"amiri", "noto sans devanagari"} <= bundled  # the script folders are part of the bundle
     for code, fonts in SCRIPT_FONTS.items():
         families = [" ".join(f.family.casefold().split()) for f in fonts]
-        assert len(set(families)) == len(families) >= 6 and not set(families) & bundled, code
+        assert len(set(families)) == len(families) >= 3 and not set(families) & bundled, code
         assert language_fonts(code) == fonts
     assert language_fonts("en") == UNSEEN_FONTS
 
 
-@pytest.mark.parametrize("code", ["ar", "hi", "ru"])
+@pytest.mark.parametrize("code", ["ar", "hi", "ru", "zh"])
 def test_a_language_set_2_is_its_script_in_unseen_faces(code, tmp_path):
     from benchmarks.transfer.unseen_fonts import language_fonts
 
@@ -186,6 +186,9 @@ def test_a_language_set_2_is_its_script_in_unseen_faces(code, tmp_path):
     assert len(source) == 12 and set(source.columns["font"]) <= {f.family for f in fonts}
     assert all(set(t) <= charset and 1 <= len(t) <= 16 for t in source.texts)
     letters = "".join(source.texts)
-    script = {"ar": ("\u0600", "\u06ff"), "hi": ("\u0900", "\u097f"), "ru": ("\u0400", "\u04ff")}[code]
+    script = {"ar": ("\u0600", "\u06ff"), "hi": ("\u0900", "\u097f"), "ru": ("\u0400", "\u04ff"),
+              "zh": ("\u4e00", "\u9fff")}[code]
     assert sum(script[0] <= c <= script[1] for c in letters) > len(letters) / 2
     assert not build_other_renderer(out, 12, seed=7, language=code)  # already built: kept
+    if code == "zh":  # words run together
+        assert not any(" " in t for t, kind in zip(source.texts, source.columns["kind"]) if kind == "word")

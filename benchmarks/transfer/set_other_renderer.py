@@ -32,7 +32,7 @@ def pango_view() -> str:
 
 def pango_family(font: UnseenFont) -> str:
     """The family name fontconfig knows the file by, after checking it resolves to that very file."""
-    legacy = font_names(font.path)[1]
+    legacy = font_names(font.path, font.index)[1]
     found = subprocess.run(["fc-match", "-f", "%{file}", legacy], capture_output=True, text=True).stdout
     if Path(found).resolve() != Path(font.path).resolve():
         raise TextsynthError(f"fontconfig resolves {legacy!r} to {found or 'nothing'}, not {font.path}: "
@@ -52,13 +52,13 @@ def random_text(rng: np.random.Generator, symbols: str = DEFAULT_SYMBOLS) -> str
     return "".join(chars)
 
 
-def word_text(rng: np.random.Generator, words: list[str]) -> str:
-    """Words joined by spaces up to a drawn length in [MIN_LEN, MAX_LEN]."""
+def word_text(rng: np.random.Generator, words: list[str], joiner: str = " ") -> str:
+    """Words joined by spaces (or `joiner`) up to a drawn length in [MIN_LEN, MAX_LEN]."""
     target = int(rng.integers(MIN_LEN, MAX_LEN + 1))
     text = ""
     for _ in range(100):
         word = words[int(rng.integers(len(words)))]
-        longer = f"{text} {word}" if text else word
+        longer = f"{text}{joiner}{word}" if text else word
         if len(longer) > MAX_LEN:
             continue
         text = longer
@@ -77,10 +77,10 @@ def render_line(binary: str, text: str, family: str, size_px: int, hinting: str,
     return np.asarray(Image.open(png).convert("L"))
 
 
-def language_texts(code: str) -> tuple[Callable[[np.random.Generator], str], list[str]]:
+def language_texts(code: str) -> tuple[Callable[[np.random.Generator], str], list[str], str]:
     """A language's random text (Hindi: random syllables, which fonts draw whole; others: uniform symbols of its
     charset but its combining marks) and its words (the language's bundled list: the set's look is unseen, its
-    vocabulary is not)."""
+    vocabulary is not), and what joins words (Chinese: nothing)."""
     import unicodedata
 
     from textsynth.languages import config_charset, get_language
@@ -90,11 +90,12 @@ def language_texts(code: str) -> tuple[Callable[[np.random.Generator], str], lis
     charset = config_charset("default", code)
     words = [line.split("\t")[0] for line in lang.words.read_text(encoding="utf-8").splitlines() if line.strip()]
     words = [w for w in words if 0 < len(w) <= MAX_LEN]
+    joiner = " " if lang.spaced else ""
     if lang.syllabic:
         syllables = SyllableText(charset, MIN_LEN, MAX_LEN)
-        return syllables.sample, words
+        return syllables.sample, words, joiner
     symbols = "".join(c for c in charset.symbols if not unicodedata.combining(c))
-    return lambda rng: random_text(rng, symbols), words
+    return (lambda rng: random_text(rng, symbols)), words, joiner
 
 
 def _lines(n: int, seed: int, fonts: tuple[UnseenFont, ...], tmp: Path,
@@ -104,14 +105,14 @@ def _lines(n: int, seed: int, fonts: tuple[UnseenFont, ...], tmp: Path,
     binary = pango_view()
     families = [pango_family(f) for f in fonts]
     if language == "en":
-        words, random_line = WORDS.read_text(encoding="utf-8").split(), random_text
+        words, random_line, joiner = WORDS.read_text(encoding="utf-8").split(), random_text, " "
     else:
-        random_line, words = language_texts(language)
+        random_line, words, joiner = language_texts(language)
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         k = i % len(fonts)  # every family equally often
         kind = "word" if (i // len(fonts)) % 2 else "random"
-        text = word_text(rng, words) if kind == "word" else random_line(rng)
+        text = word_text(rng, words, joiner) if kind == "word" else random_line(rng)
         hinting = ("none", "slight", "full")[int(rng.integers(3))]
         clean = render_line(binary, text, families[k], int(rng.integers(24, 49)), hinting, tmp / "line.png")
         d = Degradation.draw(rng)

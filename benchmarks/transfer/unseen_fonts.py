@@ -19,6 +19,7 @@ class UnseenFont:
     kind: str  # serif, sans, mono, condensed, humanist, ...
     package: str  # the Debian package that installs it
     path: str
+    index: int = 0  # the face in a font collection (.ttc)
 
     @property
     def file_name(self) -> str:
@@ -64,6 +65,14 @@ SCRIPT_FONTS: dict[str, tuple[UnseenFont, ...]] = {
         UnseenFont("Samanata", "sans", "fonts-deva-extra", _DEVA_EXTRA + "samanata.ttf"),
         UnseenFont("Chandas", "serif", "fonts-deva-extra", _DEVA_EXTRA + "chandas1-2.ttf"),
     ),
+    # Chinese: AR PL SungtiL GB and KaitiM GB are left out, the designs the bundled AR PL UMing and UKai come from
+    "zh": (
+        UnseenFont("WenQuanYi Zen Hei", "hei", "fonts-wqy-zenhei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+        UnseenFont("Noto Sans CJK SC", "hei", "fonts-noto-cjk",
+                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+        UnseenFont("Noto Serif CJK SC", "song", "fonts-noto-cjk",
+                   "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
+    ),
     "ar": (
         UnseenFont("FreeSerif", "naskh", "fonts-freefont-ttf", _FREEFONT + "FreeSerif.ttf"),
         UnseenFont("AlArabiya", "naskh", "fonts-arabeyes", _ARABEYES + "AlArabiya.ttf"),
@@ -91,10 +100,10 @@ def language_fonts(code: str) -> tuple[UnseenFont, ...]:
                  or all(ord(c) in TTFont(f.path, lazy=True).getBestCmap() for c in symbols))
 
 
-def font_names(path: str | Path) -> tuple[str, str]:
+def font_names(path: str | Path, index: int = 0) -> tuple[str, str]:
     """(typographic family, legacy family) from the font's name table: name IDs 16 and 1."""
     try:
-        names = TTFont(path, lazy=True, fontNumber=0)["name"]
+        names = TTFont(path, lazy=True, fontNumber=index)["name"]
     except Exception as exc:  # fontTools raises many unrelated types on a damaged file
         raise TextsynthError(f"font file {path} is not a readable TrueType/OpenType font ({exc})") from None
     legacy = names.getDebugName(1) or Path(path).stem
@@ -126,7 +135,7 @@ def checked_unseen_fonts(fonts: tuple[UnseenFont, ...] = UNSEEN_FONTS,
         raise TextsynthError(f"unseen fonts are not installed: apt-get install {' '.join(missing)}")
     bundled = bundled_families(fonts_dir)
     for font in fonts:
-        family, _ = font_names(font.path)
+        family, _ = font_names(font.path, font.index)
         if _key(family) != _key(font.family):
             raise TextsynthError(f"{font.path} is family {family!r}, not {font.family!r}")
         if _key(family) in bundled:

@@ -2,9 +2,9 @@
 # Does the reference model learn each language preset? Per language: render 100,000 training and 1,000 test
 # lines, train `small` for 1,500 steps (16 minutes at most, the cosine protocol), then read the test lines
 # with the run (greedy) and with Tesseract in that language. Run from the repository root:
-#     bash benchmarks/language_runs.sh [ru hi el ar]
+#     bash benchmarks/language_runs.sh [ru hi el ar zh]
 # Needs `make test`'s venv, and for the Tesseract column: apt-get install tesseract-ocr-rus tesseract-ocr-hin
-# tesseract-ocr-ell tesseract-ocr-ara. Writes data/LANG-train, data/LANG-test, runs/lang-LANG and
+# tesseract-ocr-ell tesseract-ocr-ara tesseract-ocr-chi-sim. Writes data/LANG-train, data/LANG-test, runs/lang-LANG and
 # runs/lang-LANG/{eval,tesseract}.json; prints one line per language.
 set -u
 P=${PYTHON:-.venv/bin/python}

@@ -27,6 +27,8 @@ class Language:
     syllabic: bool = False  # random text as random syllables (an abugida: marks attach to consonants)
     vowel_marks: bool = False  # has optional vowel marks that `text.vowel_marks` writes (Arabic's harakat)
     spaced: bool = True  # words are written apart (Chinese writes none between them)
+    # the comma, colon and full stop its phrases use (Arabic's comma, Hindi's danda, Chinese full-width forms)
+    punctuation: tuple[str, str, str] = (",", ":", ".")
 
     @property
     def folder(self) -> Path:
@@ -65,9 +67,10 @@ LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
     Language("en", "English", "eng"),
     Language("ru", "Russian (Cyrillic)", "rus"),
     Language("el", "Greek", "ell"),
-    Language("hi", "Hindi (Devanagari)", "hin", fonts="devanagari", syllabic=True),
-    Language("ar", "Arabic", "ara", direction="rtl", fonts="arabic", vowel_marks=True),
-    Language("zh", "Chinese (simplified)", "chi_sim", fonts="chinese", spaced=False),
+    Language("hi", "Hindi (Devanagari)", "hin", fonts="devanagari", syllabic=True, punctuation=(",", ":", "।")),
+    Language("ar", "Arabic", "ara", direction="rtl", fonts="arabic", vowel_marks=True,
+             punctuation=("،", ":", ".")),
+    Language("zh", "Chinese (simplified)", "chi_sim", fonts="chinese", spaced=False, punctuation=("，", "：", "。")),
 )}
 
 

@@ -195,7 +195,8 @@ class PhraseText:
     kind = KIND_IDS["words"]
     _CASES = (0.55, 0.75, 0.88)  # cumulative: as listed, Sentence case, Title Case, then UPPER CASE
 
-    def __init__(self, path: str | Path, charset: Charset, min_len: int, max_len: int, spaced: bool = True):
+    def __init__(self, path: str | Path, charset: Charset, min_len: int, max_len: int, spaced: bool = True,
+                 punctuation: tuple[str, str, str] = (",", ":", ".")):
         self.min_len, self.max_len = min_len, max_len
         self.report = SkipReport()
         words, counts = _word_table(str(path))
@@ -219,12 +220,14 @@ class PhraseText:
         cum[-1] = 1.0
         self._cum = cum.tolist()  # bisect on a list beats a numpy call for the few words a phrase needs
         self._upper_ok = set("".join(self._words).upper()) <= allowed
-        # Words apart (a space between them, the comma, colon or hyphen now and then) or, in a script written
-        # without spaces (Chinese), run together with its own comma, enumeration comma and colon
+        # Words apart (a space between them, the language's comma or colon or a hyphen now and then) or, in a
+        # script written without spaces (Chinese), run together with its comma, enumeration comma and colon
+        comma, colon, stop = punctuation
         self._joiner = " " if spaced else ""
         self._space = " " in allowed or not spaced
-        self._gaps = [g for g in ((", ", ": ", "-") if spaced else ("，", "、", "：")) if set(g) <= allowed]
-        self._stop = next((s for s in (("." if spaced else "。"),) if s in allowed), "")
+        gaps = (f"{comma} ", f"{colon} ", "-") if spaced else (comma, "、", colon)
+        self._gaps = [g for g in gaps if set(g) <= allowed]
+        self._stop = stop if stop in allowed else ""
         if not self._space and min_len > max(len(w) for w in self._words):
             raise TextsynthError(f"words file {path}: every word is shorter than min-len and the charset has no space")
 
@@ -450,7 +453,7 @@ def _make_single(kind: str, path: str | None, charset: Charset, min_len: int, ma
         return ShopText(path or data_dir() / "shop.toml", charset, min_len, max_len)
     if kind == "words":
         return WordsText(path, charset, min_len, max_len) if path else \
-            PhraseText(language.words, charset, min_len, max_len, language.spaced)
+            PhraseText(language.words, charset, min_len, max_len, language.spaced, language.punctuation)
     if path:
         return LinesText(path, charset, min_len, max_len)
     return CorpusText(data_dir() / "devils-dictionary.txt", charset, min_len, max_len)

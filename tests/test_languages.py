@@ -341,3 +341,10 @@ def test_chinese_is_3500_characters_by_frequency_and_words_run_together():
     assert sum("，" in t or "、" in t or "：" in t for t in texts) > 5 and sum(t.endswith("。") for t in texts) > 5
     families = {gen.fontset.fonts[gen.params(i).font_id].family for i in range(100)}
     assert {"WenQuanYi Micro Hei", "AR PL UKai CN", "AR PL UMing CN"} <= families  # the bundled Chinese faces
+
+
+@pytest.mark.parametrize("code, own, foreign", [("ar", "،", ","), ("hi", "।", "."), ("zh", "，", ",")])
+def test_phrases_take_the_languages_own_punctuation(code, own, foreign):
+    gen = SampleGenerator(RenderConfig.from_dict({"language": code, "n": 1, "text": {"source": "words"}}))
+    texts = [gen.params(i).text for i in range(300)]
+    assert sum(own in t for t in texts) > 5 and not any(foreign in t for t in texts)

@@ -46,23 +46,10 @@ def main() -> None:
     per_worker = args.n // args.workers
     before = painter_rate(args.n, per_worker)
 
-    out = Path(args.out)
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "textsynth", "render", "--n", str(args.n), "--workers", str(args.workers),
-           "--out", str(out), "--quiet"]
-    t = time.perf_counter()
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    summary = done.stdout.strip().splitlines()[-1]
-    # "... rendered N in S s = R samples/s ...": the rate of the render phase itself.
-    phase_seconds = float(summary.split(" rendered ")[1].split(" in ")[1].split(" s")[0])
-    pipeline = args.n / phase_seconds
+    cmd, pipeline, wall, size = render_once(args, keep=args.keep)
     end_to_end = args.n / wall
-    size = sum(p.stat().st_size for p in out.glob("shard-*.h5"))
     after = painter_rate(args.n, per_worker)
     painter = (before + after) / 2  # bracketing the pipeline cancels slow drift of the machine's speed
-    if not args.keep:
-        shutil.rmtree(out, ignore_errors=True)
     print(f"command   : {' '.join(cmd[1:])}")
     print(f"painter alone, 1 process, {per_worker} samples: {painter:8.0f} samples/s "
           f"(mean of {before:.0f} before and {after:.0f} after the pipeline)")
@@ -72,23 +59,30 @@ def main() -> None:
           f"(efficiency {end_to_end / (painter * args.workers):.2f}), {wall:.1f} s, {size / 1e9:.2f} GB")
 
 
-def render_phase(args: argparse.Namespace, *extra: str) -> tuple[float, int]:
-    """(render-phase samples/s, bytes of the shards) of one `textsynth render`."""
+def render_once(args: argparse.Namespace, *extra: str, keep: bool = False) -> tuple[list[str], float, float, int]:
+    """One `textsynth render` into --out: (its command, render-phase samples/s, wall seconds of the whole
+    command, bytes of the shards); the dataset is removed unless `keep`."""
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "textsynth", "render", "--n", str(args.n), "--workers", str(args.workers),
            "--out", str(out), "--quiet", *extra]
-    summary = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    rate = float(summary.split(" = ")[1].split(" samples/s")[0].replace(",", ""))  # from the unrounded time
+    t = time.perf_counter()
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    summary = done.stdout.strip().splitlines()[-1]
+    # "... rendered N in S s = R samples/s ...": the render phase's own rate, from its unrounded time
+    rate = float(summary.split(" = ")[1].split(" samples/s")[0].replace(",", ""))
     size = sum(p.stat().st_size for p in out.glob("shard-*.h5"))
-    shutil.rmtree(out, ignore_errors=True)
-    return rate, size
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)
+    return cmd, rate, wall, size
 
 
 def compare_boxes(args: argparse.Namespace) -> None:
     runs: dict[bool, list[tuple[float, int]]] = {False: [], True: []}
     for boxes in (False, True, False, True):
-        runs[boxes].append(render_phase(args, *(["--char-boxes"] if boxes else [])))
+        _, rate, _, size = render_once(args, *(["--char-boxes"] if boxes else []))
+        runs[boxes].append((rate, size))
     off, on = (max(rate for rate, _ in runs[b]) for b in (False, True))
     print(f"render --n {args.n} --workers {args.workers}, render phase, best of 2 alternated runs each:")
     print(f"  without boxes : {off:8.0f} samples/s, {runs[False][0][1] / args.n / 1e3:.2f} KB a sample")

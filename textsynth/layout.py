@@ -238,13 +238,14 @@ class FontLayout:
             g = cache.get(gid)
             if g is None:
                 g = cache[gid] = self._rasterize(gid, size)
+            step = adv * word_spacing if space else adv
             if g[0] is not None:
                 x = round((pen + xo) * size) + g[1]
                 y = g[2] - round(yo * size) if yo else g[2]
                 placed.append((x, y, x + g[3], y + g[4], g[0], cluster))
             elif cells is not None:
-                cells.append((cluster, pen, pen + (adv * word_spacing if space else adv)))
-            pen += adv * word_spacing if space else adv
+                cells.append((cluster, pen, pen + step))
+            pen += step
             if tracked:
                 pen += tracking
         if not placed:
@@ -273,7 +274,7 @@ def _cluster_boxes(length: int, clusters: tuple[int, ...], placed: list, cells: 
     union of the cluster's glyph bitmaps (`placed`), so characters HarfBuzz draws as one cluster (a conjunct, a
     ligature, a base and its marks) share one box; a cluster without ink (a space) gets the pen's advance over
     its glyphs (`cells`), at least a pixel wide, across the text's height."""
-    if len(clusters) == length and not cells and len(placed) == length and len(set(clusters)) == length:
+    if not cells and len(placed) == length == len(set(clusters)):
         boxes: list = [None] * length  # one inked glyph per character: its bitmap is the box
         for x, y, x1, y1, _, c in placed:
             boxes[c] = (x - x0, y - y0, x1 - x0, y1 - y0)

@@ -224,11 +224,11 @@ class PhraseText:
         # script written without spaces (Chinese), run together with its comma, enumeration comma and colon
         comma, colon, stop = punctuation
         self._joiner = " " if spaced else ""
-        self._space = " " in allowed or not spaced
+        self._joinable = " " in allowed or not spaced
         gaps = (f"{comma} ", f"{colon} ", "-") if spaced else (comma, "、", colon)
         self._gaps = [g for g in gaps if set(g) <= allowed]
         self._stop = stop if stop in allowed else ""
-        if not self._space and min_len > max(len(w) for w in self._words):
+        if not self._joinable and min_len > max(len(w) for w in self._words):
             raise TextsynthError(f"words file {path}: every word is shorter than min-len and the charset has no space")
 
     def _case(self, words: list[str], r: float) -> list[str]:
@@ -249,7 +249,7 @@ class PhraseText:
             seps = []
             length = len(chosen[0])
             for k in range(1, 10):
-                if length >= target or not self._space:
+                if length >= target or not self._joinable:
                     break
                 g = r[11 + k]
                 sep = self._joiner

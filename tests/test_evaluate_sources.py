@@ -195,11 +195,11 @@ def test_the_shipped_weights_read_fresh_default_samples(tmp_path):
     render(cfg, out, progress=False)
     report = evaluate(None, out)
     assert report["samples"] == 200
-    # the weights' documented in-distribution CER is 5.4 % greedy, 4.5 % with the language model, on the look
-    # they learnt; format 3's stage order (speckle and paper texture last, issue 20) changed the look a little:
-    # 8.3 % greedy on these 200 lines (reference_model/README.md has the full before/after)
-    assert report["cer"] < 0.10, report["examples"]
-    assert evaluate(None, out, lm=True)["cer"] < 0.08
+    # the weights' documented in-distribution CER (data/test5k-new, 5,000 lines of 0.3's default) is 10.9 %
+    # greedy, 10.0 % with the language model; on these 200 lines 13.5 % and 12.7 %
+    # (reference_model/weights/small/README.md)
+    assert report["cer"] < 0.16, report["examples"]
+    assert evaluate(None, out, lm=True)["cer"] < 0.15
     image = tmp_path / "line.png"
     from PIL import Image
 

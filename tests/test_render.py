@@ -198,7 +198,7 @@ def test_corpus_lines_that_cannot_fit_the_canvas_are_redrawn_and_counted(tmp_pat
     corpus.write_text("WWWWWWWWWW\nab cd\n", encoding="utf-8")  # 10 W: too wide even for a condensed face
     cfg = small_config(n=30, output__shard_size=15)
     cfg.canvas.width, cfg.canvas.height = 48, 32
-    cfg.text.source = f"lines:{corpus}"
+    cfg.text.source, cfg.text.upper = f"lines:{corpus}", 0.0
     result = render(cfg, tmp_path / "ds", progress=False)
     redrawn = result.manifest.text_source["redrawn_not_fitting"]
     assert set(redrawn) == {"0", "1"} and sum(redrawn.values()) > 5
@@ -222,3 +222,10 @@ def test_toml_config_is_loaded_and_flags_override_it(tmp_path, run_cli):
     path.write_text('seed = "five"\n', encoding="utf-8")
     code, _, err = run_cli("config", "--config", path)
     assert code == 2 and "seed must be int" in err
+
+
+def test_version_flag_prints_the_package_version():
+    from textsynth import __version__
+
+    done = run_subprocess("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"textsynth {__version__}" and not done.stderr

@@ -135,11 +135,17 @@ def test_default_config_mixes_natural_text_and_records_the_kind(tmp_path):
     from textsynth import RenderConfig, SampleGenerator
 
     cfg = RenderConfig()
-    assert {k for k, _, _ in parse_source_spec(cfg.text.source)} == {"random", "words", "lines", "numbers"}
+    assert {k for k, _, _ in parse_source_spec(cfg.text.source)} == {"random", "words", "lines", "numbers", "shop"}
     gen = SampleGenerator(cfg)
-    kinds = [gen.params(i).text_kind for i in range(300)]
-    assert set(kinds) == {0, 1, 2, 3}
+    records = [gen.params(i) for i in range(400)]
+    assert {p.text_kind for p in records} == {0, 1, 2, 3, 4}
     assert gen.params(5) == gen.params(5)
+    # 0.3's default: about a quarter of the natural texts in capitals (receipts, signs), and texts of 2-3
+    # characters (`RM`, `5X`) among them
+    natural = [p.text for p in records if p.text_kind != KIND_IDS["random"] and any(c.isalpha() for c in p.text)]
+    shouted = sum(t == t.upper() for t in natural) / len(natural)
+    assert 0.2 < shouted < 0.5  # capitals drawn for the share, and some texts are capitals anyway (shop text)
+    assert any(len(p.text) < 4 for p in records)
 
 
 # --- shop text, upper-case share, printable charset --------------------------------------------------------

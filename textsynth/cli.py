@@ -17,6 +17,7 @@ try:  # Ctrl-C while the heavy modules are still importing: the same one line as
     from textsynth.languages import LANGUAGES
     from textsynth.presets import preset_names
     from textsynth.terminal import printable
+    from textsynth.version import __version__
 except KeyboardInterrupt:
     sys.stderr.write("textsynth: interrupted while starting; nothing was done\n")
     raise SystemExit(130) from None
@@ -53,7 +54,9 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "upside-down": (("augment", "upside_down"), float, "probability of a 180° turn"),
     "noise": (("augment", "noise"), float, "largest speckle-noise severity"),
     "blur": (("augment", "blur"), float, "largest Gaussian blur sigma in pixels"),
-    "backgrounds": (("effects", "backgrounds"), str, "folder of PNG/JPEG images whose random crops become the paper"),
+    "backgrounds": (("effects", "backgrounds"), str,
+                    "folder of PNG/JPEG images whose random crops become the paper, or `textures`: the procedural "
+                    "scene textures"),
     "shard-size": (("output", "shard_size"), lambda v: parse_count(v, "--shard-size"), "samples per shard"),
     "workers": (("output", "workers"), str, "auto or a number of worker processes"),
     "compression": (("output", "compression"), str, "zstd (the default: ~5 KB a line), none, gzip or residual"),
@@ -278,6 +281,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="textsynth", description="Synthetic text-line images for OCR, as sharded HDF5.")
     add_debug_flag(parser)
+    parser.add_argument("--version", action="version", version=f"textsynth {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("render", help="render a dataset of N samples into sharded HDF5")

@@ -42,11 +42,11 @@ class CanvasConfig:
 @dataclass
 class TextConfig:
     # random | words[:PATH] | lines[:PATH] | numbers | mix:KIND=WEIGHT,... (words/lines alone: the bundled data)
-    source: str = "mix:random=0.3,words=0.35,lines=0.2,numbers=0.15"
+    source: str = "mix:random=0.25,words=0.3,lines=0.15,numbers=0.15,shop=0.15"
     charset: str = "default"  # default (the language's) | printable | path to a symbols file | the symbols
-    min_len: int = 4
+    min_len: int = 2
     max_len: int = 16
-    upper: float = 0.0  # share of natural texts (all kinds but random) written in UPPER CASE, as signs and receipts
+    upper: float = 0.25  # share of natural texts (all kinds but random) written in UPPER CASE, as signs and receipts
     vowel_marks: float = 0.0  # share of texts written with the language's optional vowel marks (Arabic harakat)
 
 
@@ -98,7 +98,8 @@ def _effect(p: float, low: float, high: float):
 # its defaults and amount units as the effect declares them (`textsynth/effects/`).
 EffectsConfig = dataclasses.make_dataclass("EffectsConfig", [
     ("enabled", bool, field(default=True)),
-    # a folder of PNG/JPEG images whose random crops become the paper (with `backdrop`)
+    # a folder of PNG/JPEG images whose random crops become the paper (with `backdrop`), or "textures": the
+    # procedural scene textures (textsynth/effects/textures.py)
     ("backgrounds", str, field(default="")),
     *[(s.name, Effect, _effect(s.p, *s.amount)) for s in DEGRADATIONS]], namespace={"__module__": __name__})
 

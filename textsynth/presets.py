@@ -11,15 +11,25 @@ MONOSPACE = ("Anonymous Pro", "B612 Mono", "DejaVu Sans Mono", "Go Mono", "JetBr
 DISPLAY = ("Averia Sans GWF", "Averia Serif GWF", "Dosis", "Irianis ADF Std", "League Spartan", "Mekanus ADF Std",
            "PT Sans Narrow")
 
+# textsynth 0.2's default text and the effects 0.3 switched on (off then, inverted rarer): presets made before
+# 0.3 name these so that they keep their look.
+TEXT_0_2 = {"source": "mix:random=0.3,words=0.35,lines=0.2,numbers=0.15", "min_len": 4, "upper": 0.0}
+EFFECTS_0_2 = {"thermal": {"p": 0.0}, "dot_matrix": {"p": 0.0}, "toner": {"p": 0.0}, "capture": {"p": 0.0},
+               "drop_shadow": {"p": 0.0}, "outline": {"p": 0.0}, "inverted": {"p": 0.08}}
+
 # A preset names every setting it depends on, so it keeps its look when the defaults move on.
 PRESETS: dict[str, dict[str, Any]] = {
-    # The defaults: the mix chosen by measurement on the transfer benchmark (benchmarks/transfer/).
+    # The defaults: the mix chosen by measurement on real dev sets and the transfer benchmark (0.3: shop text,
+    # capitals, print processes, low-resolution capture and sign lettering mixed in; benchmarks/real_look/).
     "default": {},
+    # textsynth 0.2's default: natural text without shop text or capitals, none of the print, capture or sign
+    # looks. The baseline the 0.3 default was measured against.
+    "v0.2": {"text": TEXT_0_2, "effects": EFFECTS_0_2},
     # The seed prototype's look (textsynth 0.1): random strings of 4-16 symbols, small text placed at
     # random, speckle noise, a small rotation, ink and paper always far apart.
     "seed": {
         "canvas": {"margin": 2, "variable_width": False},
-        "text": {"source": "random", "min_len": 4, "max_len": 16},
+        "text": {"source": "random", "min_len": 4, "max_len": 16, "upper": 0.0},
         "fonts": {"min_size": 0.375, "max_size": 0.6875, "size_step": 1, "dir": "bundled", "weighting": "face",
                   "family_weights": {},
                   "families": ["DejaVu Sans", "DejaVu Sans Mono", "DejaVu Serif",
@@ -31,13 +41,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Typeset only: no degradation at all (dark ink on light paper, level, sharp, no noise).
     "clean": {
+        "text": TEXT_0_2,
         "augment": {"max_angle": 0.0, "noise": 0.0, "blur": 0.0, "background": [200, 255], "foreground": [0, 60]},
         "effects": {"enabled": False},
     },
     # Scanned pages: paper texture, ruled paper now and then, soft focus, low resolution, JPEG, little light.
     "scan": {
+        "text": TEXT_0_2,
         "augment": {"max_angle": 1.5, "noise": 0.3, "blur": 0.6, "background": [150, 255], "foreground": [0, 90]},
         "effects": {
+            **EFFECTS_0_2,
             "paper": {"p": 0.9, "amount": [3.0, 14.0]}, "rules": {"p": 0.15, "amount": [10.0, 28.0]},
             "gradient": {"p": 0.3, "amount": [-30.0, 30.0]}, "light": {"p": 0.1}, "shadow": {"p": 0.0},
             "perspective": {"p": 0.0}, "curve": {"p": 0.05}, "motion": {"p": 0.0}, "inverted": {"p": 0.0},
@@ -48,8 +61,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Phone photos: uneven light and shadows, perspective, motion blur and defocus, JPEG.
     "photo": {
+        "text": TEXT_0_2,
         "augment": {"max_angle": 4.0, "noise": 0.3, "blur": 0.6, "background": [110, 255], "foreground": [0, 90]},
         "effects": {
+            **EFFECTS_0_2,
             "light": {"p": 0.8, "amount": [0.1, 0.55]}, "shadow": {"p": 0.4, "amount": [0.15, 0.5]},
             "perspective": {"p": 0.5, "amount": [-0.18, 0.18]}, "curve": {"p": 0.2}, "paper": {"p": 0.3},
             "motion": {"p": 0.4, "amount": [2.0, 7.0]}, "defocus": {"p": 0.5, "amount": [0.4, 1.6]},
@@ -65,6 +80,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fonts": {"family_weights": {f: 4.0 for f in MONOSPACE}},
         "augment": {"max_angle": 1.5, "noise": 0.25, "blur": 0.3, "background": [175, 255], "foreground": [0, 140]},
         "effects": {
+            "drop_shadow": {"p": 0.0}, "outline": {"p": 0.0},
             "thermal": {"p": 0.35}, "dot_matrix": {"p": 0.2}, "toner": {"p": 0.15},
             "capture": {"p": 0.5, "amount": [12.0, 28.0]}, "faded": {"p": 0.3}, "paper": {"p": 0.5},
             "ink_variation": {"p": 0.3}, "neighbours": {"p": 0.3}, "specks": {"p": 0.2}, "strike": {"p": 0.03},
@@ -75,7 +91,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Signs and shop fronts: short words, many in capitals, heavy and display faces, drop shadows, extrusions
     # and outlines, light text on dark as often as dark on light, close luminance pairs, strong perspective
-    # and light, camera blur and low resolution. (Give photographs with --backgrounds for the backdrop.)
+    # and light, camera blur and low resolution, in front of the procedural scene textures (brick, tiles, wood,
+    # foliage, shop fronts...; --backgrounds DIR puts your own photographs there instead).
     "scene": {
         "text": {"source": "mix:words=0.55,shop=0.15,lines=0.1,numbers=0.1,random=0.1", "min_len": 2,
                  "max_len": 14, "upper": 0.5},
@@ -83,6 +100,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "typeset": {"left_aligned": 0.7, "indent": [0.0, 0.3]},
         "augment": {"max_angle": 5.0, "noise": 0.15, "blur": 0.5, "background": [100, 255], "foreground": [0, 80]},
         "effects": {
+            "backgrounds": "textures", "thermal": {"p": 0.0}, "dot_matrix": {"p": 0.0}, "toner": {"p": 0.0},
             "drop_shadow": {"p": 0.25}, "outline": {"p": 0.15}, "inverted": {"p": 0.4},
             "perspective": {"p": 0.4, "amount": [-0.2, 0.2]}, "shear": {"p": 0.3}, "curve": {"p": 0.15},
             "light": {"p": 0.5, "amount": [0.1, 0.6]}, "shadow": {"p": 0.3}, "gradient": {"p": 0.4},

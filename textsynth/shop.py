@@ -13,6 +13,7 @@ from textsynth.charset import Charset
 from textsynth.errors import TextsynthError
 
 _DRAWS = 24  # uniforms per attempt: each line reads its own numbers from one block
+_PROBES = 2000  # tries made when the source is built, to check its length bounds can be met
 
 
 def _vocabulary(path: Path) -> dict[str, list[str]]:
@@ -77,6 +78,13 @@ class ShopText:
         if self._colon and self._space:
             templates.append(self._bare_value)
         self._templates = templates
+        # Bounds that (almost) no line meets would make every draw search at length: refuse them up front, so a
+        # mix leaves shop text out (and says so) and a shop source alone is a one-line error.
+        probe = np.random.default_rng(0)
+        fits = sum(self._attempt(probe) is not None for _ in range(_PROBES))
+        if fits < _PROBES // 100:
+            raise TextsynthError(f"shop texts of {min_len}-{max_len} characters are too rare to draw "
+                                 f"({fits} of {_PROBES} tries fit); raise --max-len")
 
     # --- components: each reads the uniforms it is given ------------------------------------------------------
 
@@ -169,11 +177,15 @@ class ShopText:
             return text
         return " ".join(w[:1] + w[1:].lower() for w in text.split(" "))  # Title Case, as some printers write
 
+    def _attempt(self, rng: np.random.Generator) -> str | None:
+        r = rng.random(_DRAWS + 2).tolist()
+        text = self._templates[min(int(r[_DRAWS] * len(self._templates)), len(self._templates) - 1)](r)
+        text = self._case(text, r[_DRAWS + 1])
+        return text if self.min_len <= len(text) <= self.max_len and set(text) <= self._allowed else None
+
     def sample(self, rng: np.random.Generator) -> str:
-        for _ in range(1000):
-            r = rng.random(_DRAWS + 2).tolist()
-            text = self._templates[min(int(r[_DRAWS] * len(self._templates)), len(self._templates) - 1)](r)
-            text = self._case(text, r[_DRAWS + 1])
-            if self.min_len <= len(text) <= self.max_len and set(text) <= self._allowed:
+        for _ in range(100 * _PROBES):  # at least 1 % of tries fit (checked when built): never runs out
+            text = self._attempt(rng)
+            if text is not None:
                 return text
-        raise TextsynthError("cannot build shop texts within the length bounds")
+        raise TextsynthError(f"cannot build shop texts of {self.min_len}-{self.max_len} characters")

@@ -13,6 +13,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from textsynth.draws import pick
 from textsynth.effects.spec import Canvas, EffectSpec, amount, detail_draw, f32, whole, whole_amount
+from textsynth.effects.textures import KEYWORD as TEXTURES
+from textsynth.effects.textures import texture_bank
 from textsynth.errors import TextsynthError
 
 
@@ -65,13 +67,17 @@ def _fibres(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
 
 class Backdrops:
     """The images of a `--backgrounds` folder, gray, each at least as large as the canvas (and at most
-    `MAX_SIDE` pixels on a side, to bound a worker's memory), in file-name order."""
+    `MAX_SIDE` pixels on a side, to bound a worker's memory), in file-name order; or, for the folder name
+    `textures`, the procedural scene textures (`textsynth.effects.textures`)."""
 
     SUFFIXES = (".png", ".jpg", ".jpeg")
     MAX_SIDE = 2048
     MAX_PIXELS = 2**26  # 67 million (8192x8192) decoded pixels at most (after a JPEG's reduced decode)
 
     def __init__(self, folder: str, width: int, height: int):
+        if folder == TEXTURES:  # a folder of that name is ./textures
+            self.images = texture_bank(width, height)
+            return
         directory = Path(folder)
         if not directory.is_dir():
             raise TextsynthError(f"backgrounds folder {folder} does not exist or is not a folder")

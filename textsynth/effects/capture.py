@@ -46,7 +46,7 @@ EFFECTS = (
     EffectSpec(
         "capture", 26, {"capture": f32(), "capture_mode": whole("uint8")},
         lambda e, u, c: {"capture": amount(e, u), "capture_mode": GRAY + pick(u[2], 2)}, "pixels", _capture,
-        step=25, amount=(12.0, 28.0), bounds=(8.0, 64.0),
+        step=25, p=0.2, amount=(12.0, 30.0), bounds=(8.0, 64.0),
         doc="low-resolution capture: the text's height in pixels when captured (`capture_mode` 1 gray, "
         "2 binarized), scaled back up"),
 )

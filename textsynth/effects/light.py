@@ -74,7 +74,7 @@ def _tone(frame) -> None:  # contrast and gamma in one table: one rounding
 EFFECTS = (
     EffectSpec(
         "inverted", 9, {"inverted": flag()}, lambda e, u, c: {"inverted": True}, "canvas", _invert, step=10,
-        p=0.08, doc="light ink on dark paper"),
+        p=0.15, doc="light ink on dark paper"),
     EffectSpec(
         "ink_variation", 10, {"ink_variation": f32(), "ink_phase": f32()},
         detail_draw("ink_variation", "ink_phase", 0.0, 2 * math.pi), "ink_level", _ink_variation, step=20,

@@ -18,6 +18,7 @@ from textsynth.effects.spec import EffectSpec, amount, f32
 
 _DOTS, _THERMAL, _TONER = 0x646F7473, 0x74686D6C, 0x746F6E72  # each effect's random stream
 _DOT_ON = 0.25 * 255  # a grid cell gets a dot when a quarter of it is ink
+_TONER_FLOOR = 0.35  # the share of its ink a toner-printed pixel keeps at the least
 
 
 def dot_matrix(mask: np.ndarray, pitch: float, wear: float, seed: int) -> np.ndarray:
@@ -37,13 +38,18 @@ def dot_matrix(mask: np.ndarray, pitch: float, wear: float, seed: int) -> np.nda
         mean[dead] = -1.0
     _count, _labels, stats, _centres = cv2.connectedComponentsWithStats((mask >= 128).astype(np.uint8),
                                                                         connectivity=8)
-    for x, y, bw, bh, _area in stats[1:]:
-        r0, r1 = min(rows - 1, int(y / d)), min(rows - 1, int((y + bh - 1) / d))
-        c0, c1 = min(cols - 1, int(x / d)), min(cols - 1, int((x + bw - 1) / d))
-        if not on[r0:r1 + 1, c0:c1 + 1].any():  # a mark smaller than a cell: a dot where most of it lies
-            window = mean[r0:r1 + 1, c0:c1 + 1]
+    x, y, bw, bh = (stats[1:, k].astype(np.float64) for k in range(4))
+    r0, r1 = (np.minimum(rows - 1, (v / d).astype(np.int64)) for v in (y, y + bh - 1))
+    c0, c1 = (np.minimum(cols - 1, (v / d).astype(np.int64)) for v in (x, x + bw - 1))
+    lit = np.zeros((rows + 1, cols + 1), np.int64)  # dots on above and left of each cell corner
+    lit[1:, 1:] = on.cumsum(0).cumsum(1)
+    bare = lit[r1 + 1, c1 + 1] - lit[r0, c1 + 1] - lit[r1 + 1, c0] + lit[r0, c0] == 0
+    # In order, as the dots added for earlier marks can fall in a later one's cells.
+    for r0_, r1_, c0_, c1_ in zip(r0[bare], r1[bare], c0[bare], c1[bare]):
+        if not on[r0_:r1_ + 1, c0_:c1_ + 1].any():  # a mark smaller than a cell: a dot where most of it lies
+            window = mean[r0_:r1_ + 1, c0_:c1_ + 1]
             r, c = np.unravel_index(int(np.argmax(window)), window.shape)
-            on[r0 + r, c0 + c] = True
+            on[r0_ + r, c0_ + c] = True
     ys, xs = np.nonzero(on)
     impulses = np.zeros((h, w), np.float32)
     cy = np.minimum(((ys + 0.5) * d).round().astype(np.int64), h - 1)
@@ -84,24 +90,26 @@ def toner(mask: np.ndarray, wear: float, seed: int) -> np.ndarray:
     voids = rng.random((h, w)).astype(np.float32) < wear * 0.12
     gain = 1.0 - wear * 0.55 * np.clip(mottle, 0, 1)
     gain[voids] *= 0.35
-    return cv2.multiply(spread, gain, dtype=cv2.CV_8U)
+    # The bleed's offset and the voids together could fade a small mark (a `.`, a `:`) to a trace: every inked
+    # pixel keeps at least a third of its ink.
+    return cv2.max(cv2.multiply(spread, gain, dtype=cv2.CV_8U), cv2.convertScaleAbs(mask, alpha=_TONER_FLOOR))
 
 
 EFFECTS = (
     EffectSpec(
         "dot_matrix", 23, {"dot_pitch": f32(), "dot_wear": f32()},
         lambda e, u, c: {"dot_pitch": amount(e, u), "dot_wear": between_f32((0.0, 1.0), u[2])}, "ink",
-        lambda mask, p, angle: dot_matrix(mask, p.dot_pitch, p.dot_wear, p.effect_seed), step=15,
+        lambda mask, p, angle: dot_matrix(mask, p.dot_pitch, p.dot_wear, p.effect_seed), step=15, p=0.05,
         amount=(0.09, 0.14), bounds=(0.05, 0.25), doc="dot-matrix print: dot pitch, share of the text height",
         changes_ink=True, growth=lambda p: (0.0, 1.0, 1),
         spread=lambda p, h: 0.9 * max(2.0, p.dot_pitch * h)),  # a dot sits at its grid cell's centre
     EffectSpec(
         "thermal", 24, {"thermal": f32()}, lambda e, u, c: {"thermal": amount(e, u)}, "ink",
-        lambda mask, p, angle: thermal(mask, p.thermal, p.effect_seed), step=16, amount=(0.2, 0.8),
+        lambda mask, p, angle: thermal(mask, p.thermal, p.effect_seed), step=16, p=0.08, amount=(0.2, 0.8),
         bounds=(0.0, 1.0), doc="thermal print: head wear (streaks, dead elements, banding, fade)", changes_ink=True),
     EffectSpec(
         "toner", 25, {"toner": f32()}, lambda e, u, c: {"toner": amount(e, u)}, "ink",
-        lambda mask, p, angle: toner(mask, p.toner, p.effect_seed), step=17, amount=(0.2, 0.8),
+        lambda mask, p, angle: toner(mask, p.toner, p.effect_seed), step=17, p=0.05, amount=(0.2, 0.8),
         bounds=(0.0, 1.0), doc="toner or inkjet print: bleed and mottle", changes_ink=True,
         growth=lambda p: (0.0, 1.0, 2), spread=lambda p, h: 1.5 * (0.3 + 0.7 * p.toner)),
 )

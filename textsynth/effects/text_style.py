@@ -64,12 +64,12 @@ EFFECTS = (
          "drop_shadow_level": whole("uint8")},
         lambda e, u, c: {"drop_shadow": amount(e, u), "drop_shadow_angle": between_f32((0.0, 360.0), u[2]),
                          "drop_shadow_mode": SOFT + pick(u[3], 2), "drop_shadow_level": pick(u[4], 256)},
-        "coverage", _drop_shadow, step=4, amount=(0.04, 0.12), bounds=(0.0, 0.25),
+        "coverage", _drop_shadow, step=4, p=0.06, amount=(0.04, 0.12), bounds=(0.0, 0.25),
         doc="a shadow (`drop_shadow_mode` 1) or extrusion (2) behind the letters: its length as a share of the "
         "text height, its direction and gray level"),
     EffectSpec(
         "outline", 28, {"outline": f32(), "outline_level": whole("uint8")},
         lambda e, u, c: {"outline": amount(e, u), "outline_level": pick(u[2], 256)}, "coverage", _outline, step=6,
-        amount=(0.03, 0.08), bounds=(0.0, 0.15), doc="an outline around the letters: its width as a share of the "
-        "text height, and its gray level"),
+        p=0.05, amount=(0.03, 0.08), bounds=(0.0, 0.15),
+        doc="an outline around the letters: its width as a share of the text height, and its gray level"),
 )

@@ -214,3 +214,12 @@ def test_shop_kind_is_recorded_per_sample():
     gen = SampleGenerator(config)
     kinds = {gen.params(i).text_kind for i in range(30)}
     assert kinds == {KIND_IDS["words"], KIND_IDS["shop"]} and TEXT_KINDS[KIND_IDS["shop"]] == "shop"
+
+
+def test_shop_text_bounds_no_line_meets_leave_it_out_of_a_mix_or_are_one_line():
+    cs = Charset.default()
+    mix = make_text_source("mix:words=0.5,shop=0.5", cs, 2, 3)  # no receipt line is 3 characters or fewer
+    assert {k for k, _ in draws(mix, 50)} == {KIND_IDS["words"]}
+    assert any(why.startswith("shop: left out of the mix") for why in mix.report.skipped)
+    with pytest.raises(TextsynthError, match="shop texts of 2-3 characters are too rare"):
+        make_text_source("shop", cs, 2, 3)

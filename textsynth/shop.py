@@ -80,8 +80,10 @@ class ShopText:
         self._templates = templates
         # Bounds that (almost) no line meets would make every draw search at length: refuse them up front, so a
         # mix leaves shop text out (and says so) and a shop source alone is a one-line error.
-        probe = np.random.default_rng(0)
-        fits = sum(self._attempt(probe) is not None for _ in range(_PROBES))
+        probe, fits, tries = np.random.default_rng(0), 0, 0
+        while fits < _PROBES // 100 and tries < _PROBES:  # enough lines fit: stop looking
+            fits += self._attempt(probe) is not None
+            tries += 1
         if fits < _PROBES // 100:
             raise TextsynthError(f"shop texts of {min_len}-{max_len} characters are too rare to draw "
                                  f"({fits} of {_PROBES} tries fit); raise --max-len")

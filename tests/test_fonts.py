@@ -252,3 +252,38 @@ def test_bundled_fonts_have_licences_readme_rows_and_no_benchmark_font():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.render() == readme  # the README is exactly what the script writes from the files
+
+
+def test_a_face_drawing_capitals_for_lower_case_does_not_cover_lower_case(tmp_path):
+    # An all-caps face maps a, b, c to its capitals: drawing the label `abc` as `ABC` would be a wrong label.
+    make_subset(SANS, tmp_path / "caps.ttf", "ABC", remap={"a": "A", "b": "B", "c": "C"})
+    make_subset(SANS, tmp_path / "both.ttf", "ABCabci")
+    fs = FontSet.load(tmp_path, Charset.from_string("ABCabci"))
+    names = [f.name for f in fs.fonts]
+    assert fs.coverage[names.index("caps.ttf")] == frozenset("ABC")
+    assert fs.coverage[names.index("both.ttf")] == frozenset("ABCabci")  # an `i` is not its `I`
+    bebas = FontSet.load("bundled-print", Charset.default(), families=["Bebas Neue"])
+    assert len(bebas) == 2 and all(cov.isdisjoint("abcdefghijklmnopqrstuvwxyz") for cov in bebas.coverage)
+    assert all(set("ABZ0129.,:-") <= cov for cov in bebas.coverage)
+
+
+def test_print_fonts_folder_feeds_the_receipt_and_scene_presets():
+    from textsynth.fonts import read_families_file
+
+    folder = bundled_fonts_dir() / "print"
+    fs = FontSet.load("bundled-print", Charset.default())
+    families, _ = read_families_file(folder)
+    assert set(fs.families()) == set(families) == {"IBM 3270", "League Mono", "DotGothic16", "Bebas Neue",
+                                                   "Routed Gothic", "Apropal", "Inter Heavy"}
+    for info in fs.fonts:
+        assert (folder / families[info.family]["licence_file"]).stat().st_size > 500
+        assert info.family in (folder / "README.md").read_text(encoding="utf-8")
+        assert not any(bad in info.family.lower() for bad in FORBIDDEN), info.family
+    faces = {name: set(SampleGenerator(RenderConfig.from_dict({"preset": name, "n": 1})).fontset.families())
+             for name in ("default", "receipt", "scene")}
+    assert not faces["default"] & set(families)  # the default font set is unchanged
+    assert {"IBM 3270", "League Mono", "DotGothic16"} <= faces["receipt"]
+    assert {"Bebas Neue", "Routed Gothic", "Apropal", "Inter Heavy"} <= faces["scene"]
+    receipt = SampleGenerator(RenderConfig.from_dict({"preset": "receipt", "n": 400}))
+    drawn = {receipt.fontset.fonts[receipt.params(i).font_id].family for i in range(400)}
+    assert {"IBM 3270", "DotGothic16"} <= drawn

@@ -96,8 +96,8 @@ RECORDED = {
     "seed": ("d6604e58bd29d292", "81adf64f5ff25aa4"),
     "mixed": ("4e5c391aa91a9306", "1796121fbaddfb80"),  # 0.2's default + flips, ink blur, variable width
     # recorded when they were added (issue 18), with every field
-    "receipt": ("12cc296e61e757cd", "5bd1a22039db2f58"),  # pixels re-recorded for toner's ink floor (0.35)
-    "scene": ("b3baba638aa49893", "321d2862e8fe0277"),  # re-recorded when it took the procedural textures
+    "receipt": ("b88390d45f52e347", "c0f43841168f66b7"),  # re-recorded when it took fonts/print/'s faces
+    "scene": ("200a08ffeaea3ecb", "61e3f818fd6fc36a"),  # re-recorded when it took fonts/print/'s faces
     # 0.3's default (issue 18: shop text, capitals, print, capture and sign looks), with every field
     "default": ("29425bc7a1447acd", "d41d317152a02600"),
 }

@@ -27,7 +27,7 @@ FONT_SUFFIXES = (".ttf", ".otf")
 # Size at which coverage is tested; large enough that a real glyph never rasterizes to nothing.
 _PROBE_SIZE = 48
 # Bump when the coverage probe changes: cached coverage of an older probe is then ignored.
-_PROBE_VERSION = 2
+_PROBE_VERSION = 3
 # Larger font files are refused before they are read: the biggest real fonts (CJK, Unifont) are ~20-60 MB.
 MAX_FONT_BYTES = 128 * 2**20
 FAMILIES_FILE = "families.toml"  # optional per-folder metadata: family names, classes, licences
@@ -43,8 +43,13 @@ def bundled_fonts_dir() -> Path:
     raise TextsynthError("the bundled fonts folder is missing from this installation; pass --fonts DIR")
 
 
+# Words a `--fonts` value may use for folders shipped with textsynth, as subfolders of the bundled fonts/.
+BUNDLED_FOLDERS = {"bundled": "", "bundled-print": "print"}
+
+
 def font_dirs(spec: str | Path | Sequence[str | Path] | None) -> list[Path]:
-    """The folders a `--fonts` value names: comma- or os.pathsep-separated, a list, `bundled`, or empty = bundled."""
+    """The folders a `--fonts` value names: comma- or os.pathsep-separated, a list, `bundled` (the default faces),
+    `bundled-print` (the receipt, dot-matrix and sign faces of fonts/print/), or empty = bundled."""
     if spec is None:
         parts: list[str] = []
     elif isinstance(spec, (str, Path)):
@@ -54,7 +59,8 @@ def font_dirs(spec: str | Path | Sequence[str | Path] | None) -> list[Path]:
     parts = [p.strip() for p in parts if p.strip()]
     dirs: list[Path] = []
     for part in parts or ["bundled"]:
-        path = bundled_fonts_dir() if part == "bundled" else Path(part).expanduser()
+        sub = BUNDLED_FOLDERS.get(part)
+        path = Path(part).expanduser() if sub is None else bundled_fonts_dir() / sub
         if path not in dirs:
             dirs.append(path)
     return dirs
@@ -116,6 +122,29 @@ def _open_font(path: Path) -> tuple[dict, set[int]]:
     return facts, set(cmap)
 
 
+def _ink_of(font: ImageFont.FreeTypeFont, c: str, mask) -> tuple[int, int, np.ndarray]:
+    """A glyph's ink: the top and bottom of its box against the baseline, and its mask as a boolean array
+    cropped to the ink."""
+    left, top, right, bottom = mask.getbbox()
+    ink = np.frombuffer(bytes(mask), np.uint8).reshape(mask.size[1], mask.size[0]) >= 128
+    _, box_top, _, box_bottom = font.getbbox(c)
+    return box_top, box_bottom, ink[top:bottom, left:right]
+
+
+def _same_glyph(a: tuple[int, int, np.ndarray], b: tuple[int, int, np.ndarray] | None, tolerance: float) -> bool:
+    """Whether two glyphs draw one letter: the same place against the baseline and the same ink box within a
+    pixel, and at most `tolerance` of their ink different (a real lower case is smaller, lower or another
+    shape; an `i` differs from an `I` by the gap under its dot alone)."""
+    if b is None or abs(a[0] - b[0]) > 1 or abs(a[1] - b[1]) > 1:
+        return False
+    ink, other = a[2], b[2]
+    if abs(ink.shape[0] - other.shape[0]) > 1 or abs(ink.shape[1] - other.shape[1]) > 1:
+        return False
+    h, w = min(ink.shape[0], other.shape[0]), min(ink.shape[1], other.shape[1])
+    differ = np.count_nonzero(ink[:h, :w] != other[:h, :w])
+    return differ <= tolerance * max(np.count_nonzero(ink), np.count_nonzero(other), 1)
+
+
 def _render_coverage(path: str, cmap: set[int], chars: Iterable[str]) -> frozenset[str]:
     """Characters the font draws: in the cmap AND rendering to real ink that is not the .notdef box."""
     try:
@@ -126,6 +155,7 @@ def _render_coverage(path: str, cmap: set[int], chars: Iterable[str]) -> frozens
     missing_cp = next((cp for cp in range(0xE000, 0x110000) if cp not in cmap and not 0xD800 <= cp < 0xE000), None)
     notdef_key = None
     covered = set()
+    masks: dict[str, tuple] = {}  # each drawn cased letter's glyph ink at the probe size (`_ink_of`)
     try:
         if missing_cp is not None:
             notdef = font.getmask(chr(missing_cp))
@@ -141,12 +171,25 @@ def _render_coverage(path: str, cmap: set[int], chars: Iterable[str]) -> frozens
             mask = font.getmask(c)
             if mask.getbbox() is None:
                 continue
-            if (mask.size, bytes(mask)) == notdef_key:
+            key = (mask.size, bytes(mask))
+            if key == notdef_key:
                 continue
             covered.add(c)
+            if c.upper() != c or c.lower() != c:
+                masks[c] = _ink_of(font, c, mask)
             advance += font.getlength(c)
     except OSError as exc:  # FreeType: "raster overflow" from a glyph with absurd coordinates, and the like
         raise TextsynthError(f"font file {path} cannot be rasterized ({exc})") from None
+    # An all-caps face (Bebas Neue) draws its lower-case letters as its capitals: a label `a` drawn as `A` is a
+    # wrong label, so such letters count as not drawn (the face still serves upper-case text). Where most of a
+    # face's lower case is near its capitals, all of it counts as capitals (Bebas's `t` is a lighter `T`);
+    # elsewhere only a letter drawn exactly as its capital does.
+    lower = [c for c in masks if c.upper() != c and c.upper() in masks]
+    near = [c for c in lower if _same_glyph(masks[c], masks[c.upper()], 0.2)]
+    if len(near) >= 0.75 * len(lower):
+        covered -= set(lower)
+    else:
+        covered -= {c for c in near if _same_glyph(masks[c], masks[c.upper()], 0.0)}
     if covered and advance <= 0 and not all(c.isspace() for c in covered):
         raise TextsynthError(f"font file {path} gives every glyph a zero advance width: its letters would be "
                              "drawn on top of each other")

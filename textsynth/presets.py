@@ -10,6 +10,10 @@ MONOSPACE = ("Anonymous Pro", "B612 Mono", "DejaVu Sans Mono", "Go Mono", "JetBr
 # Heavy, condensed and display families (signs are lettered in them).
 DISPLAY = ("Averia Sans GWF", "Averia Serif GWF", "Dosis", "Irianis ADF Std", "League Spartan", "Mekanus ADF Std",
            "PT Sans Narrow")
+# fonts/print/ (`--fonts bundled-print`): terminal and POS monospace and dot-matrix faces for receipts; condensed
+# display, routed-sign, sign-lettering and heavy grotesque faces for signs.
+PRINT_MONOSPACE = ("IBM 3270", "League Mono", "DotGothic16")
+PRINT_DISPLAY = ("Bebas Neue", "Routed Gothic", "Apropal", "Inter Heavy")
 
 # textsynth 0.2's default text and the effects 0.3 switched on (off then, inverted rarer): presets made before
 # 0.3 name these so that they keep their look.
@@ -77,7 +81,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "receipt": {
         "text": {"source": "mix:shop=0.5,numbers=0.2,words=0.15,random=0.15", "min_len": 2, "max_len": 16,
                  "upper": 0.6},
-        "fonts": {"family_weights": {f: 4.0 for f in MONOSPACE}},
+        "fonts": {"dir": "bundled,bundled-print",
+                  "family_weights": {f: 4.0 for f in MONOSPACE + PRINT_MONOSPACE}},
         "augment": {"max_angle": 1.5, "noise": 0.25, "blur": 0.3, "background": [175, 255], "foreground": [0, 140]},
         "effects": {
             "drop_shadow": {"p": 0.0}, "outline": {"p": 0.0},
@@ -96,7 +101,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "scene": {
         "text": {"source": "mix:words=0.55,shop=0.15,lines=0.1,numbers=0.1,random=0.1", "min_len": 2,
                  "max_len": 14, "upper": 0.5},
-        "fonts": {"min_size": 0.55, "max_size": 0.95, "family_weights": {f: 3.0 for f in DISPLAY}},
+        "fonts": {"dir": "bundled,bundled-print", "min_size": 0.55, "max_size": 0.95,
+                  "family_weights": {f: 3.0 for f in DISPLAY + PRINT_DISPLAY}},
         "typeset": {"left_aligned": 0.7, "indent": [0.0, 0.3]},
         "augment": {"max_angle": 5.0, "noise": 0.15, "blur": 0.5, "background": [100, 255], "foreground": [0, 80]},
         "effects": {

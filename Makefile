@@ -14,11 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.render-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.render-installed: pyproject.toml setup.py textsynth/_lines.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml setup.py textsynth/_lines.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[train,dask,test]"
 	touch $@ $(VENV)/.render-installed
 

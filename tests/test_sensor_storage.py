@@ -66,6 +66,35 @@ def test_the_sensor_stage_is_what_the_painter_adds_last():
     assert touched > 30  # the default's speckle touches nearly every line
 
 
+def test_compiled_and_numpy_decoding_give_the_same_bytes(tmp_path, monkeypatch):
+    """textsynth/_lines.c (rows undone, sensor terms added) and the numpy path it replaces read the same pixels:
+    variable-width lines (terms on their columns only), every noise level, both terms and neither."""
+    from textsynth import sensor, zstd_chunks
+
+    compiled = pytest.importorskip("textsynth._lines")
+    cfg = small_config("photo", n=64, output__shard_size=64, canvas__variable_width=True, augment__noise=0.6)
+    render(cfg, tmp_path / "z", progress=False)
+    fast = _images(tmp_path / "z")
+    monkeypatch.setattr(sensor, "_lines", None)
+    monkeypatch.setattr(zstd_chunks, "_lines", None)
+    slow = _images(tmp_path / "z")
+    assert np.array_equal(fast, slow)
+    widths = open_dataset(tmp_path / "z").shard_columns(open_dataset(tmp_path / "z").shards[0])["params/width"]
+    assert widths.min() < cfg.canvas.width  # the padding columns were exercised
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 256, (3, 8, 40), dtype=np.uint8)
+    assert np.array_equal(zstd_chunks.undo_rows(rows, np.empty_like(rows)),
+                          zstd_chunks.undo_rows_numpy(rows, np.empty_like(rows)))
+    # The compiled code checks every window against its bank itself: a bad offset is an error, not a stray read.
+    line, bank = np.zeros((8, 40), np.uint8), np.zeros((10, 50), np.uint8)
+    compiled.add_terms(line, 8, 40, 40, bank, bank, 50, 2 * 50 + 10)  # the last window that fits
+    for offset, used in ((2 * 50 + 11, 40), (3 * 50, 40), (-1, 40), (0, 41)):
+        with pytest.raises(ValueError):
+            compiled.add_terms(line, 8, 40, used, bank, bank, 50, offset)
+    with pytest.raises(ValueError):
+        compiled.undo_rows(rows, np.empty((3, 8, 39), np.uint8), 8, 40)
+
+
 def test_zstd_is_the_default_format_3_and_far_smaller(pair, tmp_path):
     assert small_config().output.compression == "zstd"
     manifest = json.loads((pair["zstd"] / MANIFEST_NAME).read_text())

@@ -11,6 +11,11 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 
+try:  # the compiled line decoding (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth import _lines
+except ImportError:
+    _lines = None
+
 # Speckle severities a render draws: `augment.noise` x k / NOISE_STEPS, k = 1..NOISE_STEPS. A few discrete
 # levels keep each level's integer term cached (the painter and the reader add one window, no float math).
 NOISE_STEPS = 16
@@ -108,7 +113,34 @@ PAPER_COLUMNS = ("params/paper", "params/paper_row", "params/paper_col")
 
 def add_sensor(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
     """The stage on samples [first, first + len) of a format 3 shard's stored lines, in place (checked columns):
-    what `Sensor.add` does line by line, with each block's terms looked up once."""
+    what `Sensor.add` does line by line, with each block's terms looked up once; both terms in one compiled pass a
+    line where textsynth/_lines.c is built."""
+    if _lines is not None and images.flags.c_contiguous:
+        _add_sensor_compiled(images, cols, first, sensor)
+    else:
+        add_sensor_numpy(images, cols, first, sensor)
+
+
+def _add_sensor_compiled(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
+    stop = first + len(images)
+    _, height, width = images.shape
+    widths = cols["params/width"][first:stop].tolist()
+    per_line: list[list] = [[] for _ in range(len(images))]
+    for term, names in ((sensor.noise, NOISE_COLUMNS), (sensor.paper, PAPER_COLUMNS)):
+        amounts, rows, columns = (cols[c][first:stop].tolist() for c in names)
+        bank_cols = term.bank.shape[1]
+        terms: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        for k, amount in enumerate(amounts):
+            if amount > 0:
+                above, below = terms.get(amount) or terms.setdefault(amount, term.term(amount))
+                per_line[k] += (above, below, bank_cols, rows[k] * bank_cols + columns[k])
+    for k, args in enumerate(per_line):
+        if args:
+            _lines.add_terms(images[k], height, width, widths[k], *args)
+
+
+def add_sensor_numpy(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
+    """`add_sensor` without the compiled module: two saturating OpenCV passes a term."""
     stop = first + len(images)
     widths = cols["params/width"][first:stop].tolist()
     for term, names in ((sensor.noise, NOISE_COLUMNS), (sensor.paper, PAPER_COLUMNS)):

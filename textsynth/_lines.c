@@ -1,0 +1,146 @@
+/* Format 3's per-line decoding in one compiled pass each, with the GIL released (`zstd_chunks.undo_rows` and
+ * `sensor.add_sensor` call it; an installation built without a C compiler lacks this module and they take their
+ * numpy path, which gives the same bytes):
+ *
+ *   undo_rows(rows, out, height, width)  each line's rows back from "row minus the row above, mod 256"
+ *   add_terms(line, height, width, used, above, below, bank_cols, offset, ...)
+ *       the sensor stage on one line: for each of one or two terms, clip(line + above - below, 0, 255) over
+ *       columns [0, used), the term's window starting `offset` bytes into its banks of `bank_cols` columns.
+ *
+ * Every buffer's extent is checked here against what the loops touch, so no argument can make them read or
+ * write outside a buffer (the Python side checks a shard's columns first; this is the second line).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h> /* every x86-64 CPU: 16 bytes a step, saturating uint8 adds and subtracts */
+#endif
+
+/* row = above + diff (mod 256), `n` bytes; `row` overlaps neither input. */
+static void add_wrapping(uint8_t *row, const uint8_t *above, const uint8_t *diff, Py_ssize_t n) {
+    Py_ssize_t c = 0;
+#ifdef __SSE2__
+    for (; c + 16 <= n; c += 16)
+        _mm_storeu_si128((__m128i *)(row + c), _mm_add_epi8(_mm_loadu_si128((const __m128i *)(above + c)),
+                                                             _mm_loadu_si128((const __m128i *)(diff + c))));
+#endif
+    for (; c < n; c++)
+        row[c] = (uint8_t)(above[c] + diff[c]);
+}
+
+/* row = clip(row + a - b, 0, 255) as a saturating add then a saturating subtract, `n` bytes. */
+static void add_saturating(uint8_t *row, const uint8_t *a, const uint8_t *b, Py_ssize_t n) {
+    Py_ssize_t c = 0;
+#ifdef __SSE2__
+    for (; c + 16 <= n; c += 16) {
+        __m128i v = _mm_adds_epu8(_mm_loadu_si128((const __m128i *)(row + c)), _mm_loadu_si128((const __m128i *)(a + c)));
+        _mm_storeu_si128((__m128i *)(row + c), _mm_subs_epu8(v, _mm_loadu_si128((const __m128i *)(b + c))));
+    }
+#endif
+    for (; c < n; c++) {
+        unsigned v = (unsigned)row[c] + a[c];
+        v = v > 255 ? 255 : v;
+        row[c] = (uint8_t)(v > b[c] ? v - b[c] : 0);
+    }
+}
+
+static PyObject *undo_rows(PyObject *self, PyObject *args) {
+    Py_buffer rows, out;
+    Py_ssize_t height, width;
+    if (!PyArg_ParseTuple(args, "y*w*nn", &rows, &out, &height, &width))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t line = height * width;
+    if (height < 1 || width < 1 || rows.len != out.len || rows.len % line != 0) {
+        PyErr_SetString(PyExc_ValueError, "undo_rows: buffers of unequal size, or not whole lines");
+        goto done;
+    }
+    if ((const char *)rows.buf < (const char *)out.buf + out.len && (const char *)out.buf < (const char *)rows.buf + rows.len) {
+        PyErr_SetString(PyExc_ValueError, "undo_rows: the two buffers overlap");
+        goto done;
+    }
+    const uint8_t *src = rows.buf;
+    uint8_t *dst = out.buf;
+    Py_ssize_t lines = rows.len / line;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < lines; k++) {
+        const uint8_t *s = src + k * line;
+        uint8_t *d = dst + k * line;
+        memcpy(d, s, (size_t)width);
+        for (Py_ssize_t r = 1; r < height; r++)
+            add_wrapping(d + r * width, d + (r - 1) * width, s + r * width, width);
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* One term on columns [0, used) of each row: saturating add of `above`, then saturating subtract of `below`. */
+static void add_term(uint8_t *line, Py_ssize_t height, Py_ssize_t width, Py_ssize_t used, const uint8_t *above,
+                     const uint8_t *below, Py_ssize_t bank_cols) {
+    for (Py_ssize_t r = 0; r < height; r++)
+        add_saturating(line + r * width, above + r * bank_cols, below + r * bank_cols, used);
+}
+
+static int term_fits(Py_buffer *above, Py_buffer *below, Py_ssize_t bank_cols, Py_ssize_t offset,
+                     Py_ssize_t height, Py_ssize_t used) {
+    if (bank_cols < used || offset < 0 || above->len != below->len)
+        return 0;
+    Py_ssize_t col = offset % bank_cols;
+    return col + used <= bank_cols && offset + (height - 1) * bank_cols + used <= above->len;
+}
+
+static PyObject *add_terms(PyObject *self, PyObject *args) {
+    Py_buffer line, above1, below1, above2 = {0}, below2 = {0};
+    Py_ssize_t height, width, used, cols1, offset1, cols2 = 0, offset2 = 0;
+    if (!PyArg_ParseTuple(args, "w*nnny*y*nn|y*y*nn", &line, &height, &width, &used, &above1, &below1, &cols1,
+                          &offset1, &above2, &below2, &cols2, &offset2))
+        return NULL;
+    PyObject *result = NULL;
+    int second = above2.buf != NULL;
+    if (height < 1 || width < 1 || used < 0 || used > width || line.len != height * width) {
+        PyErr_SetString(PyExc_ValueError, "add_terms: the line is not height x width, or used exceeds width");
+        goto done;
+    }
+    if (!term_fits(&above1, &below1, cols1, offset1, height, used) ||
+        (second && !term_fits(&above2, &below2, cols2, offset2, height, used))) {
+        PyErr_SetString(PyExc_ValueError, "add_terms: a term's window leaves its bank");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    add_term(line.buf, height, width, used, (const uint8_t *)above1.buf + offset1,
+             (const uint8_t *)below1.buf + offset1, cols1);
+    if (second)
+        add_term(line.buf, height, width, used, (const uint8_t *)above2.buf + offset2,
+                 (const uint8_t *)below2.buf + offset2, cols2);
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&line);
+    PyBuffer_Release(&above1);
+    PyBuffer_Release(&below1);
+    if (second) {
+        PyBuffer_Release(&above2);
+        PyBuffer_Release(&below2);
+    }
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"undo_rows", undo_rows, METH_VARARGS, "undo_rows(rows, out, height, width): lines back from row differences"},
+    {"add_terms", add_terms, METH_VARARGS, "add_terms(line, height, width, used, above, below, bank_cols, offset"
+                                           "[, above2, below2, bank_cols2, offset2]): the sensor stage on a line"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "Format 3's line decoding, compiled.", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__lines(void) { return PyModule_Create(&module); }

@@ -29,9 +29,9 @@ weights in `fonts.family_weights`), so a family with five styles is not drawn fi
 with one; the `seed` preset uses the DejaVu and Liberation faces uniformly, as textsynth 0.1 did.
 `textsynth fonts` prints the coverage of any charset and each family's share of the samples.
 
-Subfolders hold faces that join only when asked for: `print/` (`--fonts bundled,bundled-print`: terminal, POS
-and dot-matrix monospace, condensed display, routed signage, heavy grotesque; used by the `receipt` and `scene`
-presets) and the Arabic, Chinese and Devanagari faces of `--language ar|zh|hi`. Each has its own README.
+Subfolders: `print/` (the word `bundled-print`: terminal, POS and dot-matrix monospace, condensed display, routed
+signage, heavy grotesque), which the default font set adds to this folder since 0.4 (`--fonts bundled` leaves it
+out), and the Arabic, Chinese and Devanagari faces that `--language ar|zh|hi` adds. Each has its own README.
 
 Not bundled on purpose: the font families the transfer benchmark keeps unseen (Carlito, Caladea, GNU FreeFont,
 the URW base35 fonts, Linux Libertine/Biolinum, EB Garamond, croscore Arimo/Tinos/Cousine, Lato, Open Sans,

@@ -40,7 +40,7 @@ def edit_manifest(root, change):
 def test_round_trip_every_sample_decodes_and_replays(dataset_dir):
     ds = open_dataset(dataset_dir)
     assert len(ds) == 700 and len(ds.shards) == 4 and ds.charset.blank == 68
-    painter = Painter(ds.config, __import__("textsynth").FontSet.load(None, ds.charset))
+    painter = Painter(ds.config, __import__("textsynth").FontSet.from_config(ds.config.fonts, ds.charset))
     for i in range(len(ds)):
         s = ds[i]
         assert s.index == i

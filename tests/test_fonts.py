@@ -66,8 +66,8 @@ def test_cmap_entries_that_draw_nothing_or_the_notdef_box_are_not_coverage(tmp_p
 
 def test_charset_character_without_a_font_is_an_error_before_rendering():
     cfg = RenderConfig(n=1)
-    cfg.text.charset = "abc\u4e2d"
-    with pytest.raises(TextsynthError, match="no font draws these charset characters: '\u4e2d'"):
+    cfg.text.charset = "abc\u16a0"  # a runic letter: no bundled face draws it (DotGothic16 draws CJK ones)
+    with pytest.raises(TextsynthError, match="no font draws these charset characters: '\u16a0'"):
         SampleGenerator(cfg)
 
 
@@ -96,10 +96,12 @@ def test_glyph_render_is_nonempty_ink():
     gen = SampleGenerator(cfg)
     template = gen.params(0).replace(angle=0.0, blur=0.0, noise_level=0.0, mirror=False, upside_down=False,
                                      background=255, foreground=0, font_size=24, x=8, y=8)
-    assert all(len(cov) == len(gen.charset) for cov in gen.fontset.coverage)
+    # every face draws the whole charset, but for the all-caps Bebas Neue's lower case
+    assert all(len(cov) == len(gen.charset) or gen.fontset.fonts[i].family == "Bebas Neue"
+               for i, cov in enumerate(gen.fontset.coverage))
     for font_id in range(len(gen.fontset.fonts)):
         for char in gen.charset.symbols:
-            if char == " ":
+            if char == " " or char not in gen.fontset.coverage[font_id]:
                 continue
             image = gen.painter.paint(template.replace(text=char, font_id=font_id))
             assert image.min() < 128, (gen.fontset.fonts[font_id].path, char)
@@ -280,8 +282,9 @@ def test_print_fonts_folder_feeds_the_receipt_and_scene_presets():
         assert info.family in (folder / "README.md").read_text(encoding="utf-8")
         assert not any(bad in info.family.lower() for bad in FORBIDDEN), info.family
     faces = {name: set(SampleGenerator(RenderConfig.from_dict({"preset": name, "n": 1})).fontset.families())
-             for name in ("default", "receipt", "scene")}
-    assert not faces["default"] & set(families)  # the default font set is unchanged
+             for name in ("default", "v0.3", "receipt", "scene")}
+    assert set(families) <= faces["default"]  # in the default since 0.4
+    assert not faces["v0.3"] & set(families)
     assert {"IBM 3270", "League Mono", "DotGothic16"} <= faces["receipt"]
     assert {"Bebas Neue", "Routed Gothic", "Apropal", "Inter Heavy"} <= faces["scene"]
     receipt = SampleGenerator(RenderConfig.from_dict({"preset": "receipt", "n": 400}))

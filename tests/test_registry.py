@@ -98,12 +98,15 @@ RECORDED = {
     # recorded when they were added (issue 18), with every field
     "receipt": ("b88390d45f52e347", "c0f43841168f66b7"),  # re-recorded when it took fonts/print/'s faces
     "scene": ("200a08ffeaea3ecb", "61e3f818fd6fc36a"),  # re-recorded when it took fonts/print/'s faces
-    # 0.3's default (issue 18: shop text, capitals, print, capture and sign looks), with every field
-    "default": ("29425bc7a1447acd", "d41d317152a02600"),
+    # 0.3's default (issue 18: shop text, capitals, print, capture and sign looks), with every field: the
+    # `v0.3` preset draws it as it did
+    "v0.3": ("29425bc7a1447acd", "d41d317152a02600"),
+    # 0.4's default: 0.3's with fonts/print/'s faces
+    "default": ("00c8d469b9374e11", "ab3caaa1a5f9a1bd"),
 }
 # Effects and presets added after the registry: the older presets draw none of them.
 ADDED_EFFECTS = ("dot_matrix", "thermal", "toner", "capture", "drop_shadow", "outline")
-ADDED_PRESETS = ("receipt", "scene", "default")
+ADDED_PRESETS = ("receipt", "scene", "default", "v0.3")
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))

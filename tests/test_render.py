@@ -149,7 +149,7 @@ def test_n_accepts_scientific_and_underscored_counts(tmp_path, run_cli):
     (["--min-len", "9", "--max-len", "4"], "max-len (4) is below min-len (9)"),
     (["--fonts", "{empty}"], "holds no .ttf or .otf files"),
     (["--fonts", "{corrupt}"], "bad.ttf is not a readable TrueType/OpenType font"),
-    (["--charset", "ab\u4e2d"], "no font draws these charset characters"),
+    (["--charset", "ab\u16a0"], "no font draws these charset characters"),
     (["--text", "words:{tmp}/missing.txt"], "missing.txt does not exist"),
     (["--out", "{file}"], "exists and is not a folder"),
     (["--out", "/proc/textsynth-cannot-write-here"], "cannot create output folder"),

@@ -47,8 +47,8 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
                     "marks (Arabic harakat: half fully vocalized, half partly)"),
     "min-len": (("text", "min_len"), int, "shortest text, in characters"),
     "max-len": (("text", "max_len"), int, "longest text, in characters"),
-    "fonts": (("fonts", "dir"), str, "folders of .ttf/.otf fonts, comma-separated; 'bundled' is the bundled "
-              "fonts (the default), 'bundled-print' the receipt and sign faces of fonts/print/"),
+    "fonts": (("fonts", "dir"), str, "folders of .ttf/.otf fonts, comma-separated; 'bundled' is fonts/, "
+              "'bundled-print' the receipt and sign faces of fonts/print/ (default: both)"),
     "max-angle": (("augment", "max_angle"), float, "rotation range in degrees (±)"),
     "mirror": (("augment", "mirror"), float, "probability of a left-right flip"),
     "upside-down": (("augment", "upside_down"), float, "probability of a 180° turn"),

@@ -52,7 +52,9 @@ class TextConfig:
 
 @dataclass
 class FontConfig:
-    dir: str = ""  # font folders, comma-separated (a list in TOML); "bundled" or empty: the bundled fonts/
+    # font folders, comma-separated (a list in TOML); "bundled" or empty: the bundled fonts/; "bundled-print":
+    # fonts/print/'s receipt, dot-matrix and sign faces (in the default since 0.4: benchmarks/real_look/)
+    dir: str = "bundled,bundled-print"
     families: tuple[str, ...] = ()  # keep only these families (empty: every family of the folders)
     weighting: str = "family"  # family: a family first, then one of its faces | face: uniform over faces
     family_weights: dict[str, float] = field(default_factory=dict)  # family -> weight (default 1.0)

@@ -48,7 +48,7 @@ BUNDLED_FOLDERS = {"bundled": "", "bundled-print": "print"}
 
 
 def font_dirs(spec: str | Path | Sequence[str | Path] | None) -> list[Path]:
-    """The folders a `--fonts` value names: comma- or os.pathsep-separated, a list, `bundled` (the default faces),
+    """The folders a `--fonts` value names: comma- or os.pathsep-separated, a list, `bundled` (fonts/),
     `bundled-print` (the receipt, dot-matrix and sign faces of fonts/print/), or empty = bundled."""
     if spec is None:
         parts: list[str] = []

@@ -20,15 +20,20 @@ PRINT_DISPLAY = ("Bebas Neue", "Routed Gothic", "Apropal", "Inter Heavy")
 TEXT_0_2 = {"source": "mix:random=0.3,words=0.35,lines=0.2,numbers=0.15", "min_len": 4, "upper": 0.0}
 EFFECTS_0_2 = {"thermal": {"p": 0.0}, "dot_matrix": {"p": 0.0}, "toner": {"p": 0.0}, "capture": {"p": 0.0},
                "drop_shadow": {"p": 0.0}, "outline": {"p": 0.0}, "inverted": {"p": 0.08}}
+# The font folders before 0.4 added fonts/print/ to the default: presets made before 0.4 name them.
+FONTS_0_3 = {"dir": "bundled"}
 
 # A preset names every setting it depends on, so it keeps its look when the defaults move on.
 PRESETS: dict[str, dict[str, Any]] = {
     # The defaults: the mix chosen by measurement on real dev sets and the transfer benchmark (0.3: shop text,
-    # capitals, print processes, low-resolution capture and sign lettering mixed in; benchmarks/real_look/).
+    # capitals, print processes, low-resolution capture and sign lettering mixed in; 0.4: the receipt,
+    # dot-matrix and sign faces of fonts/print/; benchmarks/real_look/).
     "default": {},
+    # textsynth 0.3's default: the bundled faces without fonts/print/. The baseline 0.4's was measured against.
+    "v0.3": {"fonts": FONTS_0_3},
     # textsynth 0.2's default: natural text without shop text or capitals, none of the print, capture or sign
     # looks. The baseline the 0.3 default was measured against.
-    "v0.2": {"text": TEXT_0_2, "effects": EFFECTS_0_2},
+    "v0.2": {"text": TEXT_0_2, "effects": EFFECTS_0_2, "fonts": FONTS_0_3},
     # The seed prototype's look (textsynth 0.1): random strings of 4-16 symbols, small text placed at
     # random, speckle noise, a small rotation, ink and paper always far apart.
     "seed": {
@@ -46,12 +51,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Typeset only: no degradation at all (dark ink on light paper, level, sharp, no noise).
     "clean": {
         "text": TEXT_0_2,
+        "fonts": FONTS_0_3,
         "augment": {"max_angle": 0.0, "noise": 0.0, "blur": 0.0, "background": [200, 255], "foreground": [0, 60]},
         "effects": {"enabled": False},
     },
     # Scanned pages: paper texture, ruled paper now and then, soft focus, low resolution, JPEG, little light.
     "scan": {
         "text": TEXT_0_2,
+        "fonts": FONTS_0_3,
         "augment": {"max_angle": 1.5, "noise": 0.3, "blur": 0.6, "background": [150, 255], "foreground": [0, 90]},
         "effects": {
             **EFFECTS_0_2,
@@ -66,6 +73,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Phone photos: uneven light and shadows, perspective, motion blur and defocus, JPEG.
     "photo": {
         "text": TEXT_0_2,
+        "fonts": FONTS_0_3,
         "augment": {"max_angle": 4.0, "noise": 0.3, "blur": 0.6, "background": [110, 255], "foreground": [0, 90]},
         "effects": {
             **EFFECTS_0_2,

@@ -1,3 +1,3 @@
 """The package version, kept apart so every module can read it without import cycles."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -1,6 +1,6 @@
 """Reader speed on a 100k-sample default dataset: shuffled numpy batches, tf.data, random access.
 
-    python benchmarks/read_bench.py [--data DIR] [--compression zstd|none|gzip]
+    python benchmarks/read_bench.py [--data DIR] [--compression zstd|none|gzip] [--numpy] [--no-tf]
 
 Renders `textsynth render --n 1e5 --compression C` into DIR first if it holds no dataset (default
 /tmp/textsynth-read-bench-C; zstd: format 3, the default; none: format 1's raw pixels).
@@ -30,15 +30,24 @@ def main() -> None:
     parser.add_argument("--data", default=None)
     parser.add_argument("--compression", default="zstd", help="how to render the dataset if DIR holds none")
     parser.add_argument("--no-tf", action="store_true", help="skip the tf.data figure")
+    parser.add_argument("--numpy", action="store_true",
+                        help="decode format 3 with the numpy path, not textsynth/_lines.c (for comparison)")
     args = parser.parse_args()
+    if args.numpy:
+        from textsynth import sensor, zstd_chunks
+
+        sensor._lines = zstd_chunks._lines = None
     data = Path(args.data or f"/tmp/textsynth-read-bench-{args.compression}")
     if not (data / "manifest.json").exists():
         subprocess.run([sys.executable, "-m", "textsynth", "render", "--n", "1e5", "--out", str(data), "--quiet",
                         "--compression", args.compression], check=True)
     ds = open_dataset(data)
     size = sum(r.bytes for r in ds.shards)
+    from textsynth import sensor
+
     print(f"dataset: {len(ds):,} samples, {len(ds.shards)} shards, {ds.width}x{ds.height}, format "
-          f"{ds.manifest.format_version}, {size / len(ds) / 1000:.2f} KB a sample")
+          f"{ds.manifest.format_version}, {size / len(ds) / 1000:.2f} KB a sample; decoding: "
+          f"{'compiled (textsynth/_lines.c)' if sensor._lines is not None else 'numpy'}")
 
     for _ in ds.batches(1024, shuffle=False):  # warm the page cache
         pass

@@ -91,6 +91,8 @@ def test_compiled_and_numpy_decoding_give_the_same_bytes(tmp_path, monkeypatch):
     for offset, used in ((2 * 50 + 11, 40), (3 * 50, 40), (-1, 40), (0, 41)):
         with pytest.raises(ValueError):
             compiled.add_terms(line, 8, 40, used, bank, bank, 50, offset)
+    with pytest.raises(ValueError):  # a bank of no columns (a division by zero, were it not refused)
+        compiled.add_terms(line, 8, 40, 0, bank, bank, 0, 0)
     with pytest.raises(ValueError):
         compiled.undo_rows(rows, np.empty((3, 8, 39), np.uint8), 8, 40)
 

@@ -90,7 +90,7 @@ static void add_term(uint8_t *line, Py_ssize_t height, Py_ssize_t width, Py_ssiz
 
 static int term_fits(Py_buffer *above, Py_buffer *below, Py_ssize_t bank_cols, Py_ssize_t offset,
                      Py_ssize_t height, Py_ssize_t used) {
-    if (bank_cols < used || offset < 0 || above->len != below->len)
+    if (bank_cols < 1 || bank_cols < used || offset < 0 || above->len != below->len)
         return 0;
     Py_ssize_t col = offset % bank_cols;
     return col + used <= bank_cols && offset + (height - 1) * bank_cols + used <= above->len;

@@ -17,7 +17,8 @@ from textsynth.fonts import FontSet, read_families_file  # noqa: E402
 
 HEAD = """# Bundled fonts
 
-The default font set of textsynth: {faces} faces in {families} families ({mb:.1f} MB). Every file here is free to
+This folder's faces: {faces} in {families} families ({mb:.1f} MB); with `print/`'s twelve they are textsynth's
+default font set (since 0.4). Every file here is free to
 redistribute and comes unmodified from a Debian bookworm package (the package and version are listed per family);
 each package's licence is beside the fonts as `LICENSE-<package>.txt` (the package's `copyright` file, followed by
 the common licence texts it refers to), except DejaVu and Liberation (`LICENSE-DejaVu.txt`,

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -121,19 +122,27 @@ def add_sensor(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sens
         add_sensor_numpy(images, cols, first, sensor)
 
 
-def _add_sensor_compiled(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
-    stop = first + len(images)
-    _, height, width = images.shape
-    widths = cols["params/width"][first:stop].tolist()
-    per_line: list[list] = [[] for _ in range(len(images))]
+def _term_windows(cols: dict[str, np.ndarray], first: int, count: int,
+                  sensor: Sensor) -> Iterator[tuple[int, np.ndarray, np.ndarray, int, int]]:
+    """(line, above, below, row, col) for each term that lines [first, first + count) get, speckle before paper
+    texture, each term looked up once per block."""
+    stop = first + count
     for term, names in ((sensor.noise, NOISE_COLUMNS), (sensor.paper, PAPER_COLUMNS)):
         amounts, rows, columns = (cols[c][first:stop].tolist() for c in names)
-        bank_cols = term.bank.shape[1]
         terms: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         for k, amount in enumerate(amounts):
             if amount > 0:
                 above, below = terms.get(amount) or terms.setdefault(amount, term.term(amount))
-                per_line[k] += (above, below, bank_cols, rows[k] * bank_cols + columns[k])
+                yield k, above, below, rows[k], columns[k]
+
+
+def _add_sensor_compiled(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
+    _, height, width = images.shape
+    widths = cols["params/width"][first:first + len(images)].tolist()
+    per_line: list[list] = [[] for _ in range(len(images))]
+    for k, above, below, row, col in _term_windows(cols, first, len(images), sensor):
+        bank_cols = above.shape[1]
+        per_line[k] += (above, below, bank_cols, row * bank_cols + col)
     for k, args in enumerate(per_line):
         if args:
             _lines.add_terms(images[k], height, width, widths[k], *args)
@@ -141,16 +150,10 @@ def _add_sensor_compiled(images: np.ndarray, cols: dict[str, np.ndarray], first:
 
 def add_sensor_numpy(images: np.ndarray, cols: dict[str, np.ndarray], first: int, sensor: Sensor) -> None:
     """`add_sensor` without the compiled module: two saturating OpenCV passes a term."""
-    stop = first + len(images)
-    widths = cols["params/width"][first:stop].tolist()
-    for term, names in ((sensor.noise, NOISE_COLUMNS), (sensor.paper, PAPER_COLUMNS)):
-        amounts, rows, columns = (cols[c][first:stop].tolist() for c in names)
-        terms: dict[float, tuple[np.ndarray, np.ndarray]] = {}
-        for k, amount in enumerate(amounts):
-            if amount > 0:
-                above, below = terms.get(amount) or terms.setdefault(amount, term.term(amount))
-                region = images[k, :, :widths[k]]
-                window = np.s_[rows[k]:rows[k] + region.shape[0], columns[k]:columns[k] + widths[k]]
-                done = cv2.subtract(cv2.add(region, above[window], dst=region), below[window], dst=region)
-                if done is not region:
-                    region[...] = done
+    widths = cols["params/width"][first:first + len(images)].tolist()
+    for k, above, below, row, col in _term_windows(cols, first, len(images), sensor):
+        region = images[k, :, :widths[k]]
+        window = np.s_[row:row + region.shape[0], col:col + widths[k]]
+        done = cv2.subtract(cv2.add(region, above[window], dst=region), below[window], dst=region)
+        if done is not region:
+            region[...] = done

@@ -411,7 +411,8 @@ def test_a_huge_charset_error_is_a_short_line(run_cli):
 
 def test_sigterm_during_a_render_is_like_ctrl_c_and_the_rerun_resumes(tmp_path):
     out = tmp_path / "ds"
-    args = ["render", "--n", "4000", "--shard-size", "50", "--width", "96", "--height", "24", "--max-len", "6",
+    # long enough (several seconds) that the signal lands mid-render, not after it, on a loaded machine too
+    args = ["render", "--n", "20000", "--shard-size", "50", "--width", "96", "--height", "24", "--max-len", "6",
             "--workers", "1", "--quiet", "--out", out]
     proc = start_textsynth(*args)
     deadline = time.monotonic() + 60

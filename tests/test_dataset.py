@@ -115,17 +115,49 @@ def test_tf_dataset_gives_the_numpy_batches(dataset_dir):
     tf = pytest.importorskip("tensorflow")
     ds = open_dataset(dataset_dir)
     expected = list(ds.batches(64, shuffle=True, seed=5))
-    ordered = list(ds.to_tf_dataset(64, shuffle=True, seed=5, parallel=1, deterministic=True).as_numpy_iterator())
-    assert len(ordered) == len(expected)
-    for got, want in zip(ordered, expected):
-        for key in want:
-            assert np.array_equal(got[key], want[key]), key
-    parallel = ds.to_tf_dataset(64, shuffle=True, seed=5)
-    first_pass = {tuple(b["index"]) for b in parallel.as_numpy_iterator()}
-    assert first_pass == {tuple(b["index"]) for b in expected}
-    assert isinstance(parallel, tf.data.Dataset)
-    second_pass = [tuple(b["index"]) for b in parallel.as_numpy_iterator()]  # a new epoch, a new shuffle
-    assert sorted(np.concatenate(second_pass).tolist()) == list(range(700)) and set(second_pass) != first_pass
+    tfds = ds.to_tf_dataset(64, shuffle=True, seed=5)
+    assert isinstance(tfds, tf.data.Dataset)
+    for ahead in (None, 1, 3):  # however many windows are read ahead: the batches of batches(), in its order
+        got = list((tfds if ahead is None else ds.to_tf_dataset(64, shuffle=True, seed=5, parallel=ahead))
+                   .as_numpy_iterator())
+        assert len(got) == len(expected)
+        for a, want in zip(got, expected):
+            for key in want:
+                assert np.array_equal(a[key], want[key]), key
+    second_pass = [tuple(b["index"]) for b in tfds.as_numpy_iterator()]  # a new epoch, a new shuffle
+    assert sorted(np.concatenate(second_pass).tolist()) == list(range(700))
+    assert second_pass == [tuple(b["index"]) for b in ds.batches(64, shuffle=True, seed=5, epoch=1)]
+    with pytest.raises(TextsynthError, match="parallel"):
+        ds.to_tf_dataset(64, parallel=0)
+
+
+def _assert_batch_is_the_samples(ds, batch):
+    for image, i in zip(batch["images"], batch["index"]):
+        assert np.array_equal(image, ds[int(i)].image), f"sample {i}"
+
+
+@pytest.mark.parametrize("reader", ["numpy", "tf"])
+def test_a_kept_batch_keeps_its_pixels_while_later_windows_reuse_memory(dataset_dir, monkeypatch, reader):
+    """The reader recycles a window's memory once nothing refers to it; a batch (or tensor) a caller still holds
+    is never written over by a later window, and every batch handed out holds its samples' pixels."""
+    from textsynth import read_plan
+
+    monkeypatch.setattr(read_plan, "BLOCK_SAMPLES", 32)
+    monkeypatch.setattr(read_plan, "WINDOW_BLOCKS", 2)  # windows of up to 64 samples
+    ds = open_dataset(dataset_dir)
+    assert len(ds.windows(read_plan.ReadPlan(16, True, 4))) > 10
+    if reader == "tf":
+        pytest.importorskip("tensorflow")
+        batches = ds.to_tf_dataset(16, shuffle=True, seed=4).as_numpy_iterator()
+    else:
+        batches = ds.batches(16, shuffle=True, seed=4)
+    first = next(batches)
+    seen = list(first["index"])
+    for batch in batches:  # dropped as it goes: its window's memory is free for the next ones
+        _assert_batch_is_the_samples(ds, {k: v[:2] for k, v in batch.items()})
+        seen += list(batch["index"])
+    assert sorted(seen) == list(range(700))
+    _assert_batch_is_the_samples(ds, first)
 
 
 def test_torch_dataloader_with_two_workers_gives_the_numpy_batches(dataset_dir):

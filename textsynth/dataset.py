@@ -19,7 +19,7 @@ from textsynth.errors import TextsynthError
 from textsynth.format import CHAR_BOXES, RESIDUAL_FORMAT_VERSION, SENSOR_FORMAT_VERSION
 from textsynth.manifest import Manifest, ShardRecord
 from textsynth.open_shards import OpenShards
-from textsynth.read_plan import ReadPlan, Segment, Window, cut_batches, plan_windows
+from textsynth.read_plan import ReadPlan, Segment, Window, WindowBuffers, cut_batches, plan_windows, window_order
 from textsynth.record import SampleParams, params_from_columns
 from textsynth.sensor import Sensor, add_sensor
 from textsynth.shard_safety import (
@@ -37,6 +37,7 @@ from textsynth.shard_safety import (
 )
 from textsynth.shards import read_small_columns
 from textsynth.speckle import SpeckleSource, add_speckle, painter_speckle
+from textsynth.zstd_chunks import scratch
 
 _PIECE = 128  # samples a decoding thread takes at a time (two zstd chunks)
 _DECODERS = min(4, os.cpu_count() or 1)
@@ -274,69 +275,83 @@ class Dataset:
         """The epoch's reading plan: windows of contiguous reads whose samples are batched together."""
         return plan_windows(self.segments, plan)
 
-    def read_window(self, window: Window, threads: bool = False) -> dict[str, np.ndarray]:
-        """All samples of a window, read as contiguous blocks (never sample by sample). `threads`: compressed
-        blocks are decoded by a few threads at once (zstd, numpy and OpenCV release the GIL); `batches` asks for
-        it, the tf/torch adapters (which read several windows at once already) do not."""
+    def read_window(self, window: Window, threads: bool = False, order: np.ndarray | None = None,
+                    buffers: WindowBuffers | None = None) -> dict[str, np.ndarray]:
+        """All samples of a window, read as contiguous blocks (never sample by sample). `order` (a permutation
+        of the window's samples, `window_order`) puts sample `order[j]` at position j: each decoded block is
+        scattered straight to its places, so shuffling costs no second pass over the pixels. `threads`:
+        compressed blocks are decoded by a few threads at once (zstd, numpy and OpenCV release the GIL);
+        `batches` and the tf adapter ask for it, the torch adapter (whose workers read windows side by side) does
+        not. `buffers`: where the images array comes from (a pass's recycled arrays), else fresh memory."""
         n = sum(b - a for _, a, b in window)
-        images = np.empty((n, self.height, self.width), np.uint8)
-        labels = np.empty((n, self.max_len), np.int32)
-        lengths = np.empty(n, np.int32)
-        index = np.empty(n, np.int64)
-        width = np.empty(n, np.int32)
+        shape = (n, self.height, self.width)
+        images = buffers.take(shape) if buffers is not None else np.empty(shape, np.uint8)
+        places = None
+        if order is not None:
+            places = np.empty(n, np.intp)
+            places[order] = np.arange(n)
+
+        def decode(record: ShardRecord, lo: int, hi: int, at: int) -> None:
+            if places is None:
+                self._images(record, lo, hi, images[at:at + hi - lo])
+            else:  # decoded into this thread's buffer, then scattered
+                images[places[at:at + hi - lo]] = self._images(record, lo, hi, scratch((hi - lo, *shape[1:]), "piece"))
+
         pieces, o = [], 0
         for k, a, b in window:
             for lo in range(a, b, _PIECE):
-                hi = min(b, lo + _PIECE)
-                pieces.append((self.segments[k].shard, lo, hi, images[o + lo - a:o + hi - a]))
+                pieces.append((self.segments[k].shard, lo, min(b, lo + _PIECE), o + lo - a))
             o += b - a
         if threads and len(pieces) > 1 and _DECODERS > 1:
-            list(_decoder_pool().map(lambda piece: self._images(*piece), pieces))
+            list(_decoder_pool().map(lambda piece: decode(*piece), pieces))
         else:
             for piece in pieces:
-                self._images(*piece)
-        o = 0
-        for k, a, b in window:
-            record = self.segments[k].shard
-            cols = self._small_columns(record)
-            labels[o:o + b - a] = cols["labels"][a:b]
-            lengths[o:o + b - a] = cols["label_length"][a:b]
-            index[o:o + b - a] = cols["params/index"][a:b]
-            width[o:o + b - a] = cols["params/width"][a:b]
-            o += b - a
-        batch = {"images": images, "labels": labels, "label_length": lengths, "index": index, "width": width}
+                decode(*piece)
+        columns = {"labels": ("labels", np.int32), "label_length": ("label_length", np.int32),
+                   "index": ("params/index", np.int64), "width": ("params/width", np.int32)}
+        small = {key: np.concatenate([self._small_columns(self.segments[k].shard)[column][a:b]
+                                      for k, a, b in window]).astype(dtype, copy=False)
+                 for key, (column, dtype) in columns.items()}
         if self.has_char_boxes:
-            batch[CHAR_BOXES] = np.concatenate([self._char_boxes(self.segments[k].shard, a, b) for k, a, b in window])
-        return batch
+            small[CHAR_BOXES] = np.concatenate([self._char_boxes(self.segments[k].shard, a, b) for k, a, b in window])
+        if order is not None:
+            small = {key: value[order] for key, value in small.items()}
+        return {"images": images, **small}
 
     def window_batches(self, window: Window, plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
-        """The batches of window `number` of the plan's epoch: read it, then cut it into batches."""
-        return cut_batches(self.read_window(window), plan, number)
+        """The batches of window `number` of the plan's epoch: read it in batch order, then cut it."""
+        return cut_batches(self.read_window(window, order=window_order(window, plan, number)), plan)
 
     def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
                 shards: Sequence[int] | None = None, epoch: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """Numpy batches: images (B, H, W) uint8, labels (B, max_len) int32 padded with -1, label_length (B,),
         index (B,) int64, width (B,) int32 (each image's true width); a dataset rendered with --char-boxes adds
         char_boxes (B, max_len, 4, 2) float32, NaN past each label. Shuffling mixes contiguous blocks from
-        every shard; `epoch` varies the order."""
+        every shard; `epoch` varies the order. A batch is a view into its window's arrays (a few thousand
+        samples): copy it if you keep it long after the next window is read."""
         plan = ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder)
         ds = self.select_shards(shards) if shards is not None else self
+        buffers = WindowBuffers()
         for number, window in enumerate(ds.windows(plan)):
-            yield from cut_batches(ds.read_window(window, threads=True), plan, number)
+            order = window_order(window, plan, number)
+            yield from cut_batches(ds.read_window(window, threads=True, order=order, buffers=buffers), plan)
 
     # -- adapters ---------------------------------------------------------------------------------------
 
     def to_tf_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
-                      parallel: int | None = None, deterministic: bool = False, epoch: int = 0):
-        """A `tf.data.Dataset` of the same batches, windows read in parallel, prefetched.
+                      parallel: int | None = None, deterministic: bool = True, epoch: int = 0):
+        """A `tf.data.Dataset` of the same batches, in the same order, prefetched; `parallel` windows (default 2)
+        are read ahead while one is handed out, each decoded by the reader's threads.
 
-        The first pass over it is epoch `epoch`; each further pass is the next epoch (a new shuffle). With
-        `parallel=1` and `deterministic=True` the batches come in exactly the order of `batches()`.
+        The first pass over it is epoch `epoch`; each further pass is the next epoch (a new shuffle). The order
+        is always that of `batches()`: `deterministic` is accepted for callers written for 0.3, which could
+        trade it for speed.
         """
         from textsynth.tf_adapter import make_tf_dataset
 
-        return make_tf_dataset(self, ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder), parallel,
-                               deterministic)
+        if parallel is not None and (isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1):
+            raise TextsynthError(f"parallel (windows read ahead) must be a positive whole number, got {parallel!r}")
+        return make_tf_dataset(self, ReadPlan(batch_size, shuffle, seed, epoch, drop_remainder), parallel or 2)
 
     def to_torch_dataset(self, batch_size: int, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False):
         """A `torch.utils.data.IterableDataset` of the same batches; use `DataLoader(ds, batch_size=None,

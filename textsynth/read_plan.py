@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -51,7 +54,7 @@ class ReadPlan:
 
 
 class WindowReader(Protocol):
-    """What the framework adapters need of a reader: the image shape, an epoch's windows, a window's batches."""
+    """What the framework adapters need of a reader: the image shape, an epoch's windows, a window's samples."""
 
     height: int
     width: int
@@ -59,7 +62,8 @@ class WindowReader(Protocol):
 
     def windows(self, plan: ReadPlan) -> list[Window]: ...
 
-    def window_batches(self, window: Window, plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]: ...
+    def read_window(self, window: Window, threads: bool = False, order: np.ndarray | None = None,
+                    buffers: WindowBuffers | None = None) -> dict[str, np.ndarray]: ...
 
 
 def plan_windows(segments: Sequence[Segment], plan: ReadPlan) -> list[Window]:
@@ -117,15 +121,65 @@ def sequential_windows(segments: Sequence[Segment], batch_size: int, size: int) 
     return windows
 
 
-def cut_batches(data: dict[str, np.ndarray], plan: ReadPlan, number: int) -> Iterator[dict[str, np.ndarray]]:
-    """A window's arrays cut into batches, shuffled within the window by (seed, epoch, window number)."""
+class WindowBuffers:
+    """The image arrays of one pass's windows, recycled and 64-byte aligned. Memory fresh from the system costs a
+    page fault every 4 KB on first touch (measured here: as long as inflating the lines into it), so a window's
+    memory is reused once nothing refers to it any more (no batch, no tensor made from one); and TensorFlow
+    wraps a 64-byte aligned array where it copies any other. Lives as long as the pass."""
+
+    ALIGN = 64
+
+    def __init__(self, keep: int = 4):
+        self._keep = keep
+        self._owned: list[tuple[np.ndarray, int]] = []  # (an array owning memory, where its aligned part starts)
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, ...]) -> np.ndarray:
+        size = math.prod(shape)
+        with self._lock:
+            free = []
+            for k, (owner, start) in enumerate(self._owned):
+                # Every array handed out is a view of `owner`, and so is every view of those (numpy points a view
+                # at the array that owns the memory): referenced only by the list's tuple, this loop and
+                # getrefcount's argument, nothing uses it.
+                if sys.getrefcount(owner) == 3:
+                    if owner.size - start >= size:
+                        return owner[start:start + size].reshape(shape)
+                    free.append(k)
+            owner = np.empty(size + self.ALIGN, np.uint8)
+            start = -owner.ctypes.data % self.ALIGN
+            if len(self._owned) >= self._keep and free:  # a smaller one nothing uses makes room
+                del self._owned[free[0]]
+            if len(self._owned) < self._keep:
+                self._owned.append((owner, start))
+            return owner[start:start + size].reshape(shape)
+
+
+def window_order(window: Window, plan: ReadPlan, number: int) -> np.ndarray | None:
+    """The order in which window `number`'s samples are batched: a shuffle drawn from (seed, epoch, window
+    number), or None for the order they are read in."""
+    if not plan.shuffle:
+        return None
+    return np.random.default_rng([plan.seed, plan.epoch, number]).permutation(sum(b - a for _, a, b in window))
+
+
+def cut_batches(data: dict[str, np.ndarray], plan: ReadPlan) -> Iterator[dict[str, np.ndarray]]:
+    """A window's arrays, already in batch order (`window_order`), cut into batches: views, not copies."""
     n = len(data["index"])
-    perm = np.random.default_rng([plan.seed, plan.epoch, number]).permutation(n) if plan.shuffle else None
     for start in range(0, n, plan.batch_size):
         if plan.drop_remainder and start + plan.batch_size > n:
             return
-        if perm is not None:
-            pick = perm[start:start + plan.batch_size]
-            yield {k: v[pick] for k, v in data.items()}
-        else:
-            yield {k: v[start:start + plan.batch_size] for k, v in data.items()}
+        yield {k: v[start:start + plan.batch_size] for k, v in data.items()}
+
+
+def cut_batch_groups(data: dict[str, np.ndarray], plan: ReadPlan, group: int) -> Iterator[dict[str, np.ndarray]]:
+    """The same batches, up to `group` of them stacked along a new first axis (views, not copies): a framework
+    that pays a fixed cost per element it is handed (tf.data's generator) pays it once a group. A short last
+    batch comes alone, as a group of one."""
+    n, size = len(data["index"]), plan.batch_size
+    full = n - n % size
+    for start in range(0, full, size * group):
+        stop = min(full, start + size * group)
+        yield {k: v[start:stop].reshape(((stop - start) // size, size) + v.shape[1:]) for k, v in data.items()}
+    if full < n and not plan.drop_remainder:
+        yield {k: v[None, full:] for k, v in data.items()}

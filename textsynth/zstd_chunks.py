@@ -61,12 +61,14 @@ def inflate_rows(raw: bytes, shape: tuple[int, ...], where: str, rows: np.ndarra
         raise DatasetError(f"{where} holds fewer bytes than its {nbytes}")
 
 
-def scratch(shape: tuple[int, ...]) -> np.ndarray:
-    """A per-thread uint8 buffer of `shape` (reused: a fresh buffer per chunk costs as much as inflating it)."""
+def scratch(shape: tuple[int, ...], slot: str = "rows") -> np.ndarray:
+    """A per-thread uint8 buffer of `shape`, one per `slot` (reused: a fresh buffer per chunk costs as much as
+    inflating it, in page faults on first touch)."""
     size = int(np.prod(shape))
-    buffer = getattr(_THREAD, "buffer", None)
+    buffer = getattr(_THREAD, slot, None)
     if buffer is None or buffer.size < size:
-        buffer = _THREAD.buffer = np.empty(size, np.uint8)
+        buffer = np.empty(size, np.uint8)
+        setattr(_THREAD, slot, buffer)
     return buffer[:size].reshape(shape)
 
 

@@ -414,7 +414,9 @@ def test_sigterm_during_a_render_is_like_ctrl_c_and_the_rerun_resumes(tmp_path):
     # long enough (several seconds) that the signal lands mid-render, not after it, on a loaded machine too
     args = ["render", "--n", "20000", "--shard-size", "50", "--width", "96", "--height", "24", "--max-len", "6",
             "--workers", "1", "--quiet", "--out", out]
-    proc = start_textsynth(*args)
+    # Started with SIGTERM blocked, as a parent may leave it (loky blocks it while it spawns): textsynth unblocks
+    # it, else the render runs to its end and exits 0 with nothing said, as this test saw twice in full-suite runs.
+    proc = start_textsynth(*args, preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}))
     deadline = time.monotonic() + 60
     while not (out / "shard-00000.h5").exists() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -382,9 +382,14 @@ def _sigterm_interrupts() -> Iterator[None]:
     except ValueError:  # not the main thread (an embedding application): leave signals to it
         yield
         return
+    # A process inherits its parent's blocked signals: started by one that blocked SIGTERM (loky does while it
+    # spawns, and so may a service manager), a render would never see the signal and run to its end.
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.signal(signal.SIGTERM, previous)
 
 

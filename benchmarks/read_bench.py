@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textsynth import open_dataset
+from textsynth import open_dataset, sensor, zstd_chunks
 
 
 def rate(count: int, seconds: float) -> str:
@@ -34,8 +34,6 @@ def main() -> None:
                         help="decode format 3 with the numpy path, not textsynth/_lines.c (for comparison)")
     args = parser.parse_args()
     if args.numpy:
-        from textsynth import sensor, zstd_chunks
-
         sensor._lines = zstd_chunks._lines = None
     data = Path(args.data or f"/tmp/textsynth-read-bench-{args.compression}")
     if not (data / "manifest.json").exists():
@@ -43,8 +41,6 @@ def main() -> None:
                         "--compression", args.compression], check=True)
     ds = open_dataset(data)
     size = sum(r.bytes for r in ds.shards)
-    from textsynth import sensor
-
     print(f"dataset: {len(ds):,} samples, {len(ds.shards)} shards, {ds.width}x{ds.height}, format "
           f"{ds.manifest.format_version}, {size / len(ds) / 1000:.2f} KB a sample; decoding: "
           f"{'compiled (textsynth/_lines.c)' if sensor._lines is not None else 'numpy'}")

@@ -11,6 +11,7 @@ from PIL import Image
 
 from textsynth import RenderConfig, SampleGenerator
 from textsynth.config import EFFECT_BOUNDS, Effect
+from textsynth.draws import stream
 from textsynth.effects.compose import degraded, shape_ink
 from textsynth.effects.geometry import rotate_mask
 from textsynth.effects.registry import OFF
@@ -181,3 +182,14 @@ def test_rotation_folded_into_the_slant_warp_matches_warping_then_rotating(shear
     slope = np.polyfit(cols, rows, 1)[0]
     ref_slope = np.polyfit(ref_cols, ref_rows, 1)[0]
     assert abs(np.degrees(np.arctan(slope) - np.arctan(ref_slope))) < 0.25
+
+
+@pytest.mark.parametrize("words", [(0, 0), (7, 123456), (2**32 - 1, 5), (2**32, 5), (2**63, 1, 2), (-1, 3)])
+def test_stream_draws_what_default_rng_of_the_same_words_draws(words):
+    # every sample's records and effects are drawn from these streams: a faster constructor must not move a number
+    if min(words) < 0:
+        with pytest.raises(ValueError):
+            stream(*words)
+        return
+    expected = np.random.default_rng(list(words))
+    assert stream(*words).random(8).tolist() == expected.random(8).tolist()

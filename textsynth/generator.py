@@ -6,6 +6,7 @@ import numpy as np
 
 from textsynth.charset import Charset
 from textsynth.config import RenderConfig
+from textsynth.draws import stream
 from textsynth.errors import TextsynthError
 from textsynth.fonts import FontSet
 from textsynth.languages import config_charset
@@ -33,7 +34,7 @@ class SampleGenerator:
         self.redrawn = 0  # texts drawn but not painted because they could not fit the canvas
 
     def rng(self, index: int) -> np.random.Generator:
-        return np.random.default_rng([self.config.seed, index])
+        return stream(self.config.seed, index)
 
     def params(self, index: int) -> SampleParams:
         """Sample `index`'s record; texts that cannot fit are redrawn from the same stream."""

@@ -81,6 +81,11 @@ def _visible(char: str) -> bool:
     return not char.isspace() and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
 
 
+@lru_cache(maxsize=256)
+def _in_order(n: int) -> tuple[int, ...]:
+    return tuple(range(n))
+
+
 def _every_visible_cluster_inked(text: str, clusters: list[int], ink: tuple) -> bool:
     """Whether each cluster holding a visible character has at least one glyph with an outline."""
     inked = {c for c, i in zip(clusters, ink) if i is not None}
@@ -116,6 +121,7 @@ class FontLayout:
         self._ft: freetype.Face | None = None
         self._ft_size = 0
         self._ink: dict[int, tuple[int, int, int, int] | None] = {}
+        self._ink_em: dict[int, tuple[tuple[float, float], float, float] | None] = {}  # gid -> `_glyph_ink_em`
         self.glyphs: dict[int, dict[int, Glyph]] = {}  # size -> glyph id -> bitmap
         self.size_bytes: dict[int, int] = {}  # size -> bytes of its cached glyphs
 
@@ -125,6 +131,14 @@ class FontLayout:
             e = self.hb_font.get_glyph_extents(gid)
             ink = self._ink[gid] = (e.x_bearing, e.y_bearing, e.width, e.height) if e and e.width and e.height \
                 else None
+        return ink
+
+    def _glyph_ink_em(self, gid: int) -> tuple[tuple[float, float], float, float] | None:
+        """((left, right), top, bottom) of the glyph's outline in em from its pen position, y up; None: no ink."""
+        e = self.glyph_ink(gid)
+        em = 1.0 / self.upem
+        ink = self._ink_em[gid] = None if e is None else (
+            (e[0] * em, (e[0] + e[2]) * em), e[1] * em, (e[1] + e[3]) * em)
         return ink
 
     def shape(self, text: str) -> Shaped:
@@ -145,26 +159,43 @@ class FontLayout:
             gids = tuple([i.codepoint for i in infos])
             clusters = [i.cluster for i in infos]
         n = len(gids)
-        known = self._ink
-        ink = [known[g] if g in known else self.glyph_ink(g) for g in gids]
+        known = self._ink_em
+        ink = [known[g] if g in known else self._glyph_ink_em(g) for g in gids]
         em = 1.0 / self.upem
-        x_offset = tuple([p.x_offset * em for p in positions])
-        y_offset = tuple([p.y_offset * em for p in positions])
-        ink_x = tuple([None if e is None else (xo + e[0] * em, xo + (e[0] + e[2]) * em)
-                       for e, xo in zip(ink, x_offset)])
-        tops = [yo + e[1] * em for e, yo in zip(ink, y_offset) if e is not None]
-        bottoms = [yo + (e[1] + e[3]) * em for e, yo in zip(ink, y_offset) if e is not None]
+        x_raw = [p.x_offset for p in positions]
+        y_raw = [p.y_offset for p in positions]
+        if any(x_raw) or any(y_raw):  # marks, kerning by offset: each extent moved by its glyph's offset
+            x_offset = tuple([v * em for v in x_raw])
+            y_offset = tuple([v * em for v in y_raw])
+            ink_x = tuple([None if e is None else (xo + e[0][0], xo + e[0][1]) for e, xo in zip(ink, x_offset)])
+            tops = [yo + e[1] for e, yo in zip(ink, y_offset) if e is not None]
+            bottoms = [yo + e[2] for e, yo in zip(ink, y_offset) if e is not None]
+        else:  # most lines: no offsets, the glyphs' own extents (0.0 + v is v)
+            x_offset = y_offset = (0.0,) * n
+            ink_x = tuple([None if e is None else e[0] for e in ink])
+            tops = [e[1] for e in ink if e is not None]
+            bottoms = [e[2] for e in ink if e is not None]
+        clusters = tuple(clusters)
+        simple = clusters == _in_order(n)  # one glyph per character, in order
         if cursive or n == 0:
             tracked = (False,) * n
+        elif simple:
+            tracked = (True,) * (n - 1) + (False,)
         else:
             tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
         has_space = _WHITESPACE.search(text) is not None
+        if 0 in gids:
+            drawable = False
+        elif simple and n == len(text):
+            drawable = all([e is not None or not _visible(c) for e, c in zip(ink, text)])
+        else:
+            drawable = _every_visible_cluster_inked(text, clusters, ink)
         return Shaped(
-            gids=gids, clusters=tuple(clusters), advance=tuple([p.x_advance * em for p in positions]),
+            gids=gids, clusters=clusters, advance=tuple([p.x_advance * em for p in positions]),
             x_offset=x_offset, y_offset=y_offset,
             space=tuple([text[c].isspace() for c in clusters]) if has_space else (False,) * n,
             tracked=tracked, ink_x=ink_x, top=max(tops) if tops else None, bottom=min(bottoms) if bottoms else None,
-            has_space=has_space, drawable=0 not in gids and _every_visible_cluster_inked(text, clusters, ink))
+            has_space=has_space, drawable=drawable)
 
     def _shaped_buffer(self, text: str, direction: str | None) -> hb.Buffer:
         buf = hb.Buffer()

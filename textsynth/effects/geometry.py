@@ -13,7 +13,7 @@ import math
 import cv2
 import numpy as np
 
-from textsynth.draws import as_f32
+from textsynth.draws import as_f32, stream
 from textsynth.effects.spec import IDENTITY, EffectSpec, Matrix, compose, f32, padded_matrix, plain_draw, translation
 
 _KEEP_INK = 0.45  # thinning never removes more than this share of a text's ink
@@ -116,7 +116,7 @@ def _elastic_field(shape: tuple, amount: float, seed: int) -> tuple[int, np.ndar
     """(padding, dx, dy): the displacement each output pixel samples the padded mask from."""
     pad = math.ceil(amount) + 1
     h, w = shape[0] + 2 * pad, shape[1] + 2 * pad
-    rng = np.random.default_rng([seed, 0x656C6173])
+    rng = stream(seed, 0x656C6173)
     grid = (3, max(2, w // 24))
     dy, dx = (cv2.resize(rng.uniform(-amount, amount, grid).astype(np.float32), (w, h),
                          interpolation=cv2.INTER_LINEAR) for _ in range(2))

@@ -8,6 +8,7 @@ import math
 import cv2
 import numpy as np
 
+from textsynth.draws import stream
 from textsynth.effects.spec import EffectSpec, detail_draw, f32, flag, plain_draw
 
 
@@ -21,7 +22,7 @@ def _ink_variation(frame) -> None:
 
 def fading(p, width: int) -> np.ndarray:
     """A (1, width) share of the ink kept: a few soft patches lose up to `p.faded` of it."""
-    rng = np.random.default_rng([p.effect_seed, 0x66616465])
+    rng = stream(p.effect_seed, 0x66616465)
     x = np.arange(width, dtype=np.float32)
     loss = np.zeros(width, np.float32)
     for _ in range(int(rng.integers(1, 4))):

@@ -13,7 +13,7 @@ import math
 import cv2
 import numpy as np
 
-from textsynth.draws import between_f32
+from textsynth.draws import between_f32, stream
 from textsynth.effects.spec import EffectSpec, amount, f32
 
 _DOTS, _THERMAL, _TONER = 0x646F7473, 0x74686D6C, 0x746F6E72  # each effect's random stream
@@ -30,7 +30,7 @@ def dot_matrix(mask: np.ndarray, pitch: float, wear: float, seed: int) -> np.nda
     rows, cols = max(1, math.ceil(h / d)), max(1, math.ceil(w / d))
     mean = cv2.resize(mask, (cols, rows), interpolation=cv2.INTER_AREA).astype(np.float32)
     on = mean >= _DOT_ON
-    rng = np.random.default_rng([seed, _DOTS])
+    rng = stream(seed, _DOTS)
     level = 255.0 * (1.0 - wear * 0.45 * rng.random((rows, cols)))
     dead = int(rng.integers(1, rows - 1)) if rows > 3 and rng.random() < wear else -1
     if dead >= 0:  # a dead pin: one inner row of dots missing along the line
@@ -65,7 +65,7 @@ def thermal(mask: np.ndarray, wear: float, seed: int) -> np.ndarray:
     """A worn thermal head: uneven heater elements (thin streaks along the paper), a few dead ones (white
     lines one pixel wide), banding across the line from the paper feed, and an overall fade."""
     h, w = mask.shape
-    rng = np.random.default_rng([seed, _THERMAL])
+    rng = stream(seed, _THERMAL)
     element = max(1.0, h / 24)  # ~24 heater dots over a capital
     elements = math.ceil(w / element) + 1
     gains = 1.0 - wear * 0.35 * rng.random(elements) ** 2
@@ -82,7 +82,7 @@ def thermal(mask: np.ndarray, wear: float, seed: int) -> np.ndarray:
 def toner(mask: np.ndarray, wear: float, seed: int) -> np.ndarray:
     """Toner or ink on paper: strokes spread a little (bleed) and the ink lies unevenly (mottle, small voids)."""
     h, w = mask.shape
-    rng = np.random.default_rng([seed, _TONER])
+    rng = stream(seed, _TONER)
     spread = cv2.GaussianBlur(mask, (0, 0), 0.3 + 0.7 * wear)
     spread = cv2.addWeighted(spread, 1.4, mask, 0.0, -0.2 * 255)  # re-sharpen the blurred edge into a bleed
     coarse = rng.random((max(2, h // 6), max(2, w // 6))).astype(np.float32)

@@ -52,7 +52,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise TextsynthError(f"--lm is for --engine model; {other} decodes on its own")
     report = evaluate(args.model, args.data, beam_width=args.beam_width, limit=args.limit, engine=args.engine,
                       lm=args.lm, ignore_case=args.ignore_case, skip_unknown=args.skip_unknown,
-                      crop_margin=args.crop_margin, language=args.language)
+                      crop_margin=args.crop_margin, language=args.language, alphanumeric=args.alphanumeric)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "rapidocr-onnxruntime); same images, same metrics")
     p.add_argument("--ignore-case", action="store_true",
                    help="compare lower-cased, with runs of spaces collapsed (sets whose transcripts lose case)")
+    p.add_argument("--alphanumeric", action="store_true",
+                   help="compare lower-cased letters and digits only, as scene-word benchmarks (IIIT5K, SVT, ICDAR) "
+                   "are scored: punctuation and spaces do not count")
     p.add_argument("--skip-unknown", action="store_true",
                    help="leave out lines with characters outside the model's charset (default: score them as "
                    "they are; the report counts them either way)")

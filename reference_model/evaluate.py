@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -81,6 +82,13 @@ def fold_case(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def fold_alphanumeric(text: str) -> str:
+    """The scene-text benchmarks' scoring (IIIT5K, SVT, ICDAR words as the deep-text-recognition-benchmark and
+    the CRNN and SVTR papers score them): lower case, only letters and digits kept (and the combining marks
+    that belong to letters), so punctuation and spaces read or not read at a word's edges do not count."""
+    return "".join([c for c in text.lower() if unicodedata.category(c)[0] in "LNM"])
+
+
 def _kept_breakdowns(columns: dict[str, list[str]], samples: int) -> tuple[dict[str, list[str]], list[str]]:
     """The columns worth a breakdown, and those left out because nearly every row has its own value (a `text`
     column of transcripts, file names): more groups than half the rows, and more than MAX_LONE_GROUPS."""
@@ -99,10 +107,12 @@ MAX_LONE_GROUPS = 50
 
 def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limit: int | None = None,
              batch_size: int = 256, engine: str = "model", lm: bool = False, ignore_case: bool = False,
-             skip_unknown: bool = False, crop_margin: float | None = None, language: str | None = None) -> dict:
+             skip_unknown: bool = False, crop_margin: float | None = None, language: str | None = None,
+             alphanumeric: bool = False) -> dict:
     """Scores of the run in `run` (None: the shipped weights), Tesseract or PP-OCRv4 on labelled lines (see
     `open_source` for the layouts), with a breakdown per column of the source. `lm`: decode with the character
-    language model (the run's tuned settings). `ignore_case`: compare lower-cased, spaces collapsed. Lines with
+    language model (the run's tuned settings). `ignore_case`: compare lower-cased, spaces collapsed;
+    `alphanumeric`: lower-cased letters and digits only (`fold_alphanumeric`, the scene-word protocol). Lines with
     characters outside the model's charset (textsynth's default charset for the other engines) are counted and
     scored as they are, or left out with `skip_unknown`. `crop_margin`: for page annotations. `language`: the
     textsynth language of the lines (default: a dataset's own, else English): the other engines' charset and
@@ -136,11 +146,17 @@ def evaluate(run: str | Path | None, data: str | Path, beam_width: int = 0, limi
     finally:
         source.close()
     refs = source.texts
-    if ignore_case:
+    if alphanumeric:
+        refs, hyps = [fold_alphanumeric(t) for t in refs], [fold_alphanumeric(t) for t in hyps]
+        case = "ignored, letters and digits only"
+    elif ignore_case:
         refs, hyps = [fold_case(t) for t in refs], [fold_case(t) for t in hyps]
+        case = "ignored (spaces collapsed)"
+    else:
+        case = "kept"
     columns, dropped = _kept_breakdowns(source.columns, len(refs))
     report = {"model": name, "engine": engine, "data": str(data), "layout": source.kind, "decoder": decoder,
-              "case": "ignored (spaces collapsed)" if ignore_case else "kept",
+              "case": case,
               "unknown_lines": len(unknown), "unknown_policy": "skipped" if skip_unknown else "scored as they are",
               "skipped": dict(source.skipped), "breakdowns_left_out": dropped,
               **score(refs, hyps), "by_length": breakdown(refs, hyps, [len(r) for r in refs])}

@@ -329,6 +329,19 @@ def test_ignore_case_folds_case_and_spaces(folder, tmp_path, monkeypatch):
     assert folded["exact"] == 0.75 and folded["edits"] == 1 and folded["case"].startswith("ignored")
 
 
+def test_alphanumeric_scores_letters_and_digits_only(folder, tmp_path, monkeypatch):
+    # the scene-word protocol: a word read with a stray dot, quote or space is right; a wrong letter is not
+    data = _without_labels(folder, tmp_path / "words")
+    names = [name for name, _ in _labels(folder)[:4]]
+    texts = ["HERO", "WEVE", "hero", "HER0"]
+    (data / "gt.txt").write_text("".join(f"{n}\t{t}\n" for n, t in zip(names, texts)))
+    _fake_ppocr(monkeypatch, "'He ro.")
+    folded = evaluate(None, data, engine="ppocr", ignore_case=True)
+    words = evaluate(None, data, engine="ppocr", alphanumeric=True)
+    assert folded["exact"] == 0
+    assert words["exact"] == 0.5 and words["edits"] == 3 + 1 and words["case"] == "ignored, letters and digits only"
+
+
 def test_unknown_characters_are_counted_and_scored_or_skipped(folder, tmp_path, monkeypatch):
     data = _without_labels(folder, tmp_path / "unknown")
     names = [name for name, _ in _labels(folder)[:3]]

@@ -19,9 +19,10 @@ except ImportError:
 def encode_chunk(images: np.ndarray, compressor: zstandard.ZstdCompressor | None = None) -> bytes:
     """uint8 (k, height, width) lines -> one zstd frame (with its content size) of their vertical differences.
     Smooth paper, gradients and blur differ little from row to row: ~4 % fewer bytes than the lines themselves."""
-    rows = images.copy()
+    rows = np.empty_like(images)
+    rows[:, 0] = images[:, 0]
     np.subtract(images[:, 1:], images[:, :-1], out=rows[:, 1:])
-    return (compressor or zstandard.ZstdCompressor(level=ZSTD_LEVEL)).compress(rows.tobytes())
+    return (compressor or zstandard.ZstdCompressor(level=ZSTD_LEVEL)).compress(rows)  # the buffer, not a copy
 
 
 def undo_rows(rows: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -193,3 +193,20 @@ def test_stream_draws_what_default_rng_of_the_same_words_draws(words):
         return
     expected = np.random.default_rng(list(words))
     assert stream(*words).random(8).tolist() == expected.random(8).tolist()
+
+
+def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
+    """textsynth/_lines.c's blend and the numpy sum it replaces paint the same bytes: box-only ink, ink over the
+    whole canvas (neighbours, specks, shadows), a drifting ink row, the float canvas of every preset's effects."""
+    compose = pytest.importorskip("textsynth.effects.compose")
+    pytest.importorskip("textsynth._lines")
+    configs = [RenderConfig.from_dict({"preset": preset, "n": 30, "seed": 4}) for preset in ("default", "scene")]
+    everything = RenderConfig(n=30, seed=5)  # every effect on for every sample: ink over the canvas, ink rows
+    for name in EFFECT_BOUNDS:
+        setattr(everything.effects, name, Effect(1.0, getattr(everything.effects, name).amount))
+    for config in configs + [everything]:
+        compiled = [SampleGenerator(config).sample(i)[1] for i in range(30)]
+        with monkeypatch.context() as m:
+            m.setattr(compose, "_lines", None)
+            plain = [SampleGenerator(config).sample(i)[1] for i in range(30)]
+        assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))

@@ -1,11 +1,13 @@
-/* Format 3's per-line decoding in one compiled pass each, with the GIL released (`zstd_chunks.undo_rows` and
- * `sensor.add_sensor` call it; an installation built without a C compiler lacks this module and they take their
- * numpy path, which gives the same bytes):
+/* Per-line loops numpy cannot fuse, one compiled pass each with the GIL released: format 3's line decoding
+ * (`zstd_chunks.undo_rows`, `sensor.add_sensor`) and the painter's ink blend (`effects.compose`). An installation
+ * built without a C compiler lacks this module and they take their numpy path, which gives the same bytes:
  *
  *   undo_rows(rows, out, height, width)  each line's rows back from "row minus the row above, mod 256"
  *   add_terms(line, height, width, used, above, below, bank_cols, offset, ...)
  *       the sensor stage on one line: for each of one or two terms, clip(line + above - below, 0, 255) over
  *       columns [0, used), the term's window starting `offset` bytes into its banks of `bank_cols` columns.
+ *   blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale)
+ *       ink laid on the float32 canvas over a box: pixel + (ink - pixel) * weight.
  *
  * Every buffer's extent is checked here against what the loops touch, so no argument can make them read or
  * write outside a buffer (the Python side checks a shard's columns first; this is the second line).
@@ -133,14 +135,70 @@ done:
     return result;
 }
 
+/* blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale): ink laid on a float32 canvas
+ * over the box (x, y, w, h): pixel = pixel + (ink - pixel) * weight, where weight is a uint8 mask's value times
+ * `scale` (kind 0) or a float32 coverage's (kind 1), and ink is ink_row[column] (a float32 row as wide as the
+ * canvas) or, with an empty ink_row, `ink`. Each operation is one float32 IEEE operation in numpy's order (the
+ * module is built with -ffp-contract=off: no fused multiply-add), so it writes the bytes numpy's three-step
+ * expression in effects/compose.py writes. */
+static PyObject *blend(PyObject *self, PyObject *args) {
+    Py_buffer image, weights, ink_row;
+    Py_ssize_t width, height, x, y, w, h;
+    int kind;
+    float ink, scale;
+    if (!PyArg_ParseTuple(args, "w*nnnny*nniy*ff", &image, &width, &height, &x, &y, &weights, &w, &h, &kind,
+                          &ink_row, &ink, &scale))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t weight_size = kind == 1 ? (Py_ssize_t)sizeof(float) : 1;
+    if (width < 1 || height < 1 || image.len != width * height * (Py_ssize_t)sizeof(float) || x < 0 || y < 0 ||
+        w < 0 || h < 0 || x > width - w || y > height - h || (kind != 0 && kind != 1) ||
+        weights.len != w * h * weight_size ||
+        (ink_row.len != 0 && ink_row.len != width * (Py_ssize_t)sizeof(float))) {
+        PyErr_SetString(PyExc_ValueError, "blend: a buffer does not match the canvas, the box or the ink row");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    float *canvas = image.buf;
+    const float *row = ink_row.len ? (const float *)ink_row.buf : NULL;
+    for (Py_ssize_t r = 0; r < h; r++) {
+        float *px = canvas + (y + r) * width + x;
+        const float *ink_at = row ? row + x : NULL;
+        if (kind == 0) {
+            const uint8_t *m = (const uint8_t *)weights.buf + r * w;
+            for (Py_ssize_t c = 0; c < w; c++) {
+                float weight = (float)m[c] * scale;
+                float delta = (ink_at ? ink_at[c] : ink) - px[c];
+                px[c] = px[c] + delta * weight;
+            }
+        } else {
+            const float *f = (const float *)weights.buf + r * w;
+            for (Py_ssize_t c = 0; c < w; c++) {
+                float delta = (ink_at ? ink_at[c] : ink) - px[c];
+                px[c] = px[c] + delta * f[c];
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&ink_row);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"undo_rows", undo_rows, METH_VARARGS, "undo_rows(rows, out, height, width): lines back from row differences"},
     {"add_terms", add_terms, METH_VARARGS, "add_terms(line, height, width, used, above, below, bank_cols, offset"
                                            "[, above2, below2, bank_cols2, offset2]): the sensor stage on a line"},
+    {"blend", blend, METH_VARARGS, "blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale): "
+                                   "ink laid on a float32 canvas over a box"},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "Format 3's line decoding, compiled.", -1,
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "Per-line loops numpy cannot fuse, compiled.", -1,
                                     methods};
 
 PyMODINIT_FUNC PyInit__lines(void) { return PyModule_Create(&module); }

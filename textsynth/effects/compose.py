@@ -20,6 +20,11 @@ from textsynth.effects.sampling import EffectSampler
 from textsynth.effects.spec import Canvas, Matrix, compose
 from textsynth.sensor import Sensor
 
+try:  # the compiled ink blend (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth import _lines
+except ImportError:
+    _lines = None
+
 ink_key = operator.attrgetter(*INK_FIELDS)  # the record's fields that change the ink mask, as one tuple
 
 
@@ -168,13 +173,39 @@ class Compositor:
         image, ink, p = frame.image, frame.ink, frame.p
         if any(_on(p, trigger) for trigger, _ in coverage_effects):  # ink anywhere on the canvas
             frame.coverage = np.zeros((self.height, self.width), np.float32)
-            frame.coverage[y:y + h, x:x + w] = mask * np.float32(1 / 255)
+            frame.coverage[y:y + h, x:x + w] = mask * _PER_LEVEL
             _run(coverage_effects, frame)
-            image += (ink - image) * frame.coverage
-        else:  # ink only in the text's box: the same sums on the box alone
+            if not _blend(image, ink, 0, 0, frame.coverage):
+                image += (ink - image) * frame.coverage
+        elif not _blend(image, ink, x, y, mask):  # ink only in the text's box: the same sums on the box alone
             box = image[y:y + h, x:x + w]
             box_ink = ink[:, x:x + w] if isinstance(ink, np.ndarray) else ink
-            box += (box_ink - box) * (mask * np.float32(1 / 255))
+            box += (box_ink - box) * (mask * _PER_LEVEL)
+
+
+_PER_LEVEL = np.float32(1 / 255)  # coverage of one of a mask's 255 levels
+
+
+def _blend(image: np.ndarray, ink: np.ndarray | np.float32, x: int, y: int, weights: np.ndarray) -> bool:
+    """`_composite`'s sum in one compiled pass (textsynth/_lines.c: the same float32 operations in the same order,
+    so the same bytes) where the module is built and the buffers are plain; False: do it with numpy."""
+    if _lines is None or not (image.flags.c_contiguous and weights.flags.c_contiguous):
+        return False
+    if isinstance(ink, np.ndarray):
+        if ink.dtype != np.float32 or ink.shape != (1, image.shape[1]) or not ink.flags.c_contiguous:
+            return False
+        row, value = ink, 0.0
+    else:
+        row, value = _NO_ROW, float(ink)
+    kind = 0 if weights.dtype == np.uint8 else 1 if weights.dtype == np.float32 else -1
+    if kind < 0 or image.dtype != np.float32:
+        return False
+    h, w = weights.shape
+    _lines.blend(image, image.shape[1], image.shape[0], x, y, weights, w, h, kind, row, value, float(_PER_LEVEL))
+    return True
+
+
+_NO_ROW = b""
 
 
 @functools.lru_cache(maxsize=4096)

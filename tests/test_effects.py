@@ -207,6 +207,6 @@ def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
     for config in configs + [everything]:
         compiled = [SampleGenerator(config).sample(i)[1] for i in range(30)]
         with monkeypatch.context() as m:
-            m.setattr(compose, "_lines", None)
+            m.setattr(compose, "_compiled_blend", None)
             plain = [SampleGenerator(config).sample(i)[1] for i in range(30)]
         assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))

@@ -21,9 +21,9 @@ from textsynth.effects.spec import Canvas, Matrix, compose
 from textsynth.sensor import Sensor
 
 try:  # the compiled ink blend (textsynth/_lines.c); absent where the package was built without a C compiler
-    from textsynth import _lines
-except ImportError:
-    _lines = None
+    from textsynth._lines import blend as _compiled_blend
+except ImportError:  # (or by a textsynth before it: a stale build is an old one, not an error)
+    _compiled_blend = None
 
 ink_key = operator.attrgetter(*INK_FIELDS)  # the record's fields that change the ink mask, as one tuple
 
@@ -189,7 +189,7 @@ _PER_LEVEL = np.float32(1 / 255)  # coverage of one of a mask's 255 levels
 def _blend(image: np.ndarray, ink: np.ndarray | np.float32, x: int, y: int, weights: np.ndarray) -> bool:
     """`_composite`'s sum in one compiled pass (textsynth/_lines.c: the same float32 operations in the same order,
     so the same bytes) where the module is built and the buffers are plain; False: do it with numpy."""
-    if _lines is None or not (image.flags.c_contiguous and weights.flags.c_contiguous):
+    if _compiled_blend is None or not (image.flags.c_contiguous and weights.flags.c_contiguous):
         return False
     if isinstance(ink, np.ndarray):
         if ink.dtype != np.float32 or ink.shape != (1, image.shape[1]) or not ink.flags.c_contiguous:
@@ -201,7 +201,7 @@ def _blend(image: np.ndarray, ink: np.ndarray | np.float32, x: int, y: int, weig
     if kind < 0 or image.dtype != np.float32:
         return False
     h, w = weights.shape
-    _lines.blend(image, image.shape[1], image.shape[0], x, y, weights, w, h, kind, row, value, float(_PER_LEVEL))
+    _compiled_blend(image, image.shape[1], image.shape[0], x, y, weights, w, h, kind, row, value, float(_PER_LEVEL))
     return True
 
 

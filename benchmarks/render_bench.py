@@ -8,6 +8,11 @@ pipeline; their mean is the reference (this cancels slow drift of a shared machi
 
 `--char-boxes`: the render with character boxes against the same render without, alternated (off, on, off, on),
 and the ratio of their render-phase rates.
+
+`--worker`: what one worker spends a line on, in this process, warm (glyph caches filled, one shard rendered
+first): painting alone (the line before the sensor stage, as format 3 stores it) against whole shards of
+`--shard-size` lines (painting, row differences, zstd, HDF5 writes, sha256), best of three each. A quiet
+core gives figures comparable between commits (`taskset -c 0`).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from textsynth import RenderConfig, SampleGenerator
+from textsynth.pipeline import ShardJob, _generator, render_shard
 
 
 def painter_rate(n: int, count: int) -> float:
@@ -38,9 +45,14 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/textsynth-bench")
     parser.add_argument("--keep", action="store_true", help="keep the rendered dataset")
     parser.add_argument("--char-boxes", action="store_true", help="compare rendering with and without boxes")
+    parser.add_argument("--worker", action="store_true", help="one worker's microseconds a line: painting, shards")
+    parser.add_argument("--shard-size", type=int, default=3000, help="lines a shard for --worker")
     args = parser.parse_args()
     if args.char_boxes:
         compare_boxes(args)
+        return
+    if args.worker:
+        worker_costs(args.shard_size)
         return
 
     per_worker = args.n // args.workers
@@ -76,6 +88,27 @@ def render_once(args: argparse.Namespace, *extra: str, keep: bool = False) -> tu
     if not keep:
         shutil.rmtree(out, ignore_errors=True)
     return cmd, rate, wall, size
+
+
+def worker_costs(size: int) -> None:
+    config = RenderConfig(n=8 * size)
+    fontset = SampleGenerator(config).fontset
+    with tempfile.TemporaryDirectory() as out:
+        jobs = [ShardJob(config.to_dict(), fontset, out, k, k * size, size) for k in range(8)]
+        gen = _generator(jobs[0])  # the worker's own generator, as render_shard finds it
+        gen.painter.warm_caches()
+        render_shard(jobs[0])
+        paint, shard = [], []
+        for k in range(1, 4):
+            t = time.perf_counter()
+            for i in range(jobs[k + 3].first, jobs[k + 3].first + size):
+                gen.sample(i, sensor=False)
+            paint.append((time.perf_counter() - t) / size * 1e6)
+            t = time.perf_counter()
+            render_shard(jobs[k])
+            shard.append((time.perf_counter() - t) / size * 1e6)
+    print(f"one worker, warm, best of 3 x {size} lines: painting {min(paint):.0f} us a line, a whole shard "
+          f"{min(shard):.0f} us a line (storing: {min(shard) - min(paint):.0f} us)")
 
 
 def compare_boxes(args: argparse.Namespace) -> None:

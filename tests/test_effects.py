@@ -184,15 +184,26 @@ def test_rotation_folded_into_the_slant_warp_matches_warping_then_rotating(shear
     assert abs(np.degrees(np.arctan(slope) - np.arctan(ref_slope))) < 0.25
 
 
-@pytest.mark.parametrize("words", [(0, 0), (7, 123456), (2**32 - 1, 5), (2**32, 5), (2**63, 1, 2), (-1, 3)])
-def test_stream_draws_what_default_rng_of_the_same_words_draws(words):
-    # every sample's records and effects are drawn from these streams: a faster constructor must not move a number
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("words", [(0, 0), (7, 123456), (2**32 - 1, 5), (2**32, 5), (2**63, 1, 2), (-1, 3), (9,),
+                                   tuple(range(1, 12))])
+def test_stream_draws_what_default_rng_of_the_same_words_draws(words, compiled, monkeypatch):
+    # every sample's records and effects are drawn from these streams: a faster seeding must not move a number
+    from textsynth import draws
+
+    if compiled:
+        pytest.importorskip("textsynth._lines")
+        assert draws._seed_state is not None
+    else:
+        monkeypatch.setattr(draws, "_seed_state", None)
     if min(words) < 0:
         with pytest.raises(ValueError):
             stream(*words)
         return
     expected = np.random.default_rng(list(words))
-    assert stream(*words).random(8).tolist() == expected.random(8).tolist()
+    got = stream(*words)
+    assert got.random(8).tolist() == expected.random(8).tolist()
+    assert got.integers(0, 1000, 5).tolist() == expected.integers(0, 1000, 5).tolist()
 
 
 def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):

@@ -207,8 +207,8 @@ def test_stream_draws_what_default_rng_of_the_same_words_draws(words, compiled, 
 
 
 def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
-    """textsynth/_lines.c's blend and the numpy sum it replaces paint the same bytes: box-only ink, ink over the
-    whole canvas (neighbours, specks, shadows), a drifting ink row, the float canvas of every preset's effects."""
+    """textsynth/_lines.c's blend and levels and the numpy and OpenCV steps they replace paint the same bytes:
+    box-only ink, ink over the whole canvas (neighbours, specks, shadows), a drifting ink row, every effect."""
     compose = pytest.importorskip("textsynth.effects.compose")
     pytest.importorskip("textsynth._lines")
     configs = [RenderConfig.from_dict({"preset": preset, "n": 30, "seed": 4}) for preset in ("default", "scene")]
@@ -219,5 +219,23 @@ def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
         compiled = [SampleGenerator(config).sample(i)[1] for i in range(30)]
         with monkeypatch.context() as m:
             m.setattr(compose, "_compiled_blend", None)
+            m.setattr(compose, "_compiled_levels", None)
             plain = [SampleGenerator(config).sample(i)[1] for i in range(30)]
         assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))
+
+
+def test_compiled_levels_round_as_opencv_does():
+    # the float canvas to uint8: negatives 0, ties to even, saturation, and OpenCV's answer for NaN and infinities
+    compose = pytest.importorskip("textsynth.effects.compose")
+    if compose._compiled_levels is None:
+        pytest.skip("textsynth._lines is not built")
+    import cv2
+
+    rng = np.random.default_rng(0)
+    edges = np.array([0.5, 1.5, 2.5, -0.5, 254.5, 255.5, 255.49998, 256, -0.0, 0.0, np.nan, np.inf, -np.inf, 2**31,
+                      1e20, -1e20, 0.49999997, 100.5, 101.5, 1e-30], np.float32)
+    for _ in range(20):
+        canvas = (rng.standard_normal((64, 512)) * rng.uniform(1, 400) + rng.uniform(-100, 300)).astype(np.float32)
+        canvas.flat[:len(edges)] = edges
+        opencv = cv2.convertScaleAbs(cv2.threshold(canvas, 0, 0, cv2.THRESH_TOZERO)[1])
+        assert np.array_equal(compose._levels(canvas), opencv)

@@ -8,6 +8,7 @@
  *       columns [0, used), the term's window starting `offset` bytes into its banks of `bank_cols` columns.
  *   blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale)
  *       ink laid on the float32 canvas over a box: pixel + (ink - pixel) * weight.
+ *   levels(image, out)  the float32 canvas rounded to uint8 gray levels, negatives 0
  *   seed_state(words)  the PCG64 seed numpy's SeedSequence makes of a list of 32-bit words (`draws.stream`)
  *
  * Every buffer's extent is checked here against what the loops touch, so no argument can make them read or
@@ -16,6 +17,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h> /* every x86-64 CPU: 16 bytes a step, saturating uint8 adds and subtracts */
@@ -162,22 +164,25 @@ static PyObject *blend(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     float *canvas = image.buf;
     const float *row = ink_row.len ? (const float *)ink_row.buf : NULL;
+    /* four plain loops (mask or coverage, ink row or one ink level) so that the compiler vectorizes each */
     for (Py_ssize_t r = 0; r < h; r++) {
         float *px = canvas + (y + r) * width + x;
-        const float *ink_at = row ? row + x : NULL;
-        if (kind == 0) {
-            const uint8_t *m = (const uint8_t *)weights.buf + r * w;
-            for (Py_ssize_t c = 0; c < w; c++) {
-                float weight = (float)m[c] * scale;
-                float delta = (ink_at ? ink_at[c] : ink) - px[c];
-                px[c] = px[c] + delta * weight;
-            }
+        const uint8_t *m = (const uint8_t *)weights.buf + r * w;
+        const float *f = (const float *)weights.buf + r * w;
+        if (kind == 0 && row) {
+            const float *ink_at = row + x;
+            for (Py_ssize_t c = 0; c < w; c++)
+                px[c] = px[c] + (ink_at[c] - px[c]) * ((float)m[c] * scale);
+        } else if (kind == 0) {
+            for (Py_ssize_t c = 0; c < w; c++)
+                px[c] = px[c] + (ink - px[c]) * ((float)m[c] * scale);
+        } else if (row) {
+            const float *ink_at = row + x;
+            for (Py_ssize_t c = 0; c < w; c++)
+                px[c] = px[c] + (ink_at[c] - px[c]) * f[c];
         } else {
-            const float *f = (const float *)weights.buf + r * w;
-            for (Py_ssize_t c = 0; c < w; c++) {
-                float delta = (ink_at ? ink_at[c] : ink) - px[c];
-                px[c] = px[c] + delta * f[c];
-            }
+            for (Py_ssize_t c = 0; c < w; c++)
+                px[c] = px[c] + (ink - px[c]) * f[c];
         }
     }
     Py_END_ALLOW_THREADS
@@ -187,6 +192,50 @@ done:
     PyBuffer_Release(&image);
     PyBuffer_Release(&weights);
     PyBuffer_Release(&ink_row);
+    return result;
+}
+
+/* levels(image, out): the float32 canvas as uint8 gray levels, what cv2.convertScaleAbs(cv2.threshold(image, 0, 0,
+ * THRESH_TOZERO)) gives in two passes: a level not above 0 is 0, others round half to even and saturate at 255;
+ * NaN is 255 as there (no effect makes one; the bytes match anyway). */
+static PyObject *levels(PyObject *self, PyObject *args) {
+    Py_buffer image, out;
+    if (!PyArg_ParseTuple(args, "y*w*", &image, &out))
+        return NULL;
+    PyObject *result = NULL;
+    if (image.len != out.len * (Py_ssize_t)sizeof(float)) {
+        PyErr_SetString(PyExc_ValueError, "levels: the uint8 output is not as long as the float32 image");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const float *src = image.buf;
+    uint8_t *dst = out.buf;
+    Py_ssize_t i = 0;
+    /* min(v, 256) first (NaN becomes 256: min returns its second operand on NaN), then max(v, 0); the rounding is
+     * the CPU's default, to nearest with ties to even (as cvRound), and packing saturates 256 to 255. */
+#ifdef __SSE2__
+    const __m128 top = _mm_set1_ps(256.0f), zero = _mm_setzero_ps();
+    for (; i + 16 <= out.len; i += 16) {
+        __m128i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm_cvtps_epi32(_mm_max_ps(_mm_min_ps(_mm_loadu_ps(src + i + 4 * k), top), zero));
+        __m128i lo = _mm_packs_epi32(q[0], q[1]), hi = _mm_packs_epi32(q[2], q[3]);
+        _mm_storeu_si128((__m128i *)(dst + i), _mm_packus_epi16(lo, hi));
+    }
+#endif
+    for (; i < out.len; i++) {
+        float v = src[i];
+        v = v < 256.0f ? v : 256.0f;
+        v = v > 0.0f ? v : 0.0f;
+        long r = lrintf(v);
+        dst[i] = (uint8_t)(r > 255 ? 255 : r);
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&out);
     return result;
 }
 
@@ -256,6 +305,7 @@ static PyMethodDef methods[] = {
                                            "[, above2, below2, bank_cols2, offset2]): the sensor stage on a line"},
     {"blend", blend, METH_VARARGS, "blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale): "
                                    "ink laid on a float32 canvas over a box"},
+    {"levels", levels, METH_VARARGS, "levels(image, out): a float32 canvas as uint8 levels (negatives 0, rounded)"},
     {"seed_state", seed_state, METH_VARARGS, "seed_state(words): numpy SeedSequence(words)'s PCG64 seed, 32 bytes"},
     {NULL, NULL, 0, NULL},
 };

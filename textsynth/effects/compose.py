@@ -22,8 +22,9 @@ from textsynth.sensor import Sensor
 
 try:  # the compiled ink blend (textsynth/_lines.c); absent where the package was built without a C compiler
     from textsynth._lines import blend as _compiled_blend
+    from textsynth._lines import levels as _compiled_levels
 except ImportError:  # (or by a textsynth before it: a stale build is an old one, not an error)
-    _compiled_blend = None
+    _compiled_blend = _compiled_levels = None
 
 ink_key = operator.attrgetter(*INK_FIELDS)  # the record's fields that change the ink mask, as one tuple
 
@@ -158,8 +159,8 @@ class Compositor:
         else:
             self._composite(frame, mask, stages["coverage"])
         _run(stages["canvas"], frame)
-        if float_canvas:  # negative levels to 0, then round half to even and saturate at 255, in two passes
-            frame.image = cv2.convertScaleAbs(cv2.threshold(frame.image, 0, 0, cv2.THRESH_TOZERO)[1])
+        if float_canvas:  # negative levels to 0, then round half to even and saturate at 255
+            frame.image = _levels(frame.image)
         _run(stages["pixels"], frame)
         if float_canvas and p.width < self.width:  # a variable-width line: what lies past its width is paper
             frame.image[:, p.width:] = 255 - p.background if p.inverted else p.background
@@ -206,6 +207,16 @@ def _blend(image: np.ndarray, ink: np.ndarray | np.float32, x: int, y: int, weig
 
 
 _NO_ROW = b""
+
+
+def _levels(image: np.ndarray) -> np.ndarray:
+    """The float32 canvas as uint8 gray levels: in one compiled pass (`_lines.levels`) where built, else OpenCV's
+    two (the same bytes)."""
+    if _compiled_levels is None or image.dtype != np.float32 or not image.flags.c_contiguous:
+        return cv2.convertScaleAbs(cv2.threshold(image, 0, 0, cv2.THRESH_TOZERO)[1])
+    out = np.empty(image.shape, np.uint8)
+    _compiled_levels(image, out)
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

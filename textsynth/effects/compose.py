@@ -42,6 +42,20 @@ def _on(p: Any, trigger: tuple) -> bool:
     return not trigger
 
 
+def _active(stage_effects: tuple, p: Any) -> list:
+    """The effects of a stage that apply to the record, in order (`_on` inlined: ~40 checks a sample)."""
+    active = []
+    for trigger, spec in stage_effects:
+        for name, off in trigger:
+            if getattr(p, name) != off:
+                active.append(spec)
+                break
+        else:
+            if not trigger:
+                active.append(spec)
+    return active
+
+
 _INK_STAGE = _stage("ink")
 # float canvas (any degradation) / integer canvas (the classic effects alone: the seed's arithmetic)
 _STAGES = {classic: {name: _stage(name, classic) for name in ("paper", "ink_level", "coverage", "canvas",
@@ -63,7 +77,7 @@ def ink_steps(p: Any, angle: float) -> list[tuple[Any, float]]:
     """The ink stage for a record: its active effects in order, each with the degrees it turns the mask (the
     last one turns it when it can in the same resampling, `turns`), then (None, angle) when the turn is a step
     of its own."""
-    active = [s for trigger, s in _INK_STAGE if _on(p, trigger)]
+    active = _active(_INK_STAGE, p)
     if angle and active and active[-1].turns:
         return [(spec, 0.0) for spec in active[:-1]] + [(active[-1], angle)]
     return [(spec, 0.0) for spec in active] + [(None, angle)]
@@ -90,22 +104,15 @@ def ink_growth(p: Any) -> tuple[float, float, int]:
     """How the ink stage grows a text box of height h and width w: (extra width per pixel of h, height factor,
     padding in pixels). Used to predict the largest font size that still fits."""
     slant, taller, pad = 0.0, 1.0, 0
-    for trigger, spec in _INK_STAGE:
-        if spec.growth is not None and _on(p, trigger):
+    for spec in _active(_INK_STAGE, p):
+        if spec.growth is not None:
             s, t, d = spec.growth(p)
             slant, taller, pad = slant + s, taller * t, pad + d
     return slant, taller, pad
 
 
 def _run(stage_effects: tuple, frame: Frame) -> None:
-    p = frame.p
-    for trigger, spec in stage_effects:  # `_on`, inlined: this loop runs ~40 checks a sample
-        for name, off in trigger:
-            if getattr(p, name) != off:
-                break
-        else:
-            if trigger:
-                continue
+    for spec in _active(stage_effects, frame.p):
         spec.apply(frame)
 
 
@@ -172,10 +179,12 @@ class Compositor:
     def _composite(self, frame: Frame, mask: np.ndarray, coverage_effects: tuple) -> None:
         x, y, w, h = frame.box
         image, ink, p = frame.image, frame.ink, frame.p
-        if any(_on(p, trigger) for trigger, _ in coverage_effects):  # ink anywhere on the canvas
+        coverage = _active(coverage_effects, p)
+        if coverage:  # ink anywhere on the canvas
             frame.coverage = np.zeros((self.height, self.width), np.float32)
             frame.coverage[y:y + h, x:x + w] = mask * _PER_LEVEL
-            _run(coverage_effects, frame)
+            for spec in coverage:
+                spec.apply(frame)
             if not _blend(image, ink, 0, 0, frame.coverage):
                 image += (ink - image) * frame.coverage
         elif not _blend(image, ink, x, y, mask):  # ink only in the text's box: the same sums on the box alone

@@ -268,3 +268,41 @@ def test_glyphs_copied_where_clear_and_maxed_where_they_overlap_keep_every_pixel
         region = reference[y - y0:y - y0 + m.shape[0], x - x0:x - x0 + m.shape[1]]
         np.maximum(region, m, out=region)
     assert np.array_equal(mask, reference)
+
+
+@pytest.mark.parametrize("language", ["en", "hi", "ar"])
+def test_compiled_glyph_placing_lays_out_numpy_s_masks(language, monkeypatch):
+    # textsynth/_lines.c's place and the numpy loop it replaces give the same masks: glyphs clear of each other
+    # (copied), and overlapping ones (tight tracking, marks, conjuncts, right-to-left runs: the darker ink kept)
+    from textsynth import layout
+
+    if layout._place is None:
+        pytest.skip("textsynth._lines is not built")
+    gen = SampleGenerator(RenderConfig.from_dict({"language": language, "n": 40, "seed": 6}))
+    records = [gen.params(i) for i in range(40)]
+    lay = gen.painter.layout
+    cases = [(p.font_id, p.text, p.font_size, tracking, p.word_spacing) for p in records for tracking in (-0.08, 0.1)]
+    compiled = [lay.text_mask(*case) for case in cases]
+    monkeypatch.setattr(layout, "_place", None)
+    plain = [lay.text_mask(*case) for case in cases]
+    assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))
+
+
+def test_compiled_glyph_placing_copies_clear_bitmaps_and_keeps_the_darker_ink_where_they_overlap():
+    from textsynth import layout
+
+    if layout._place is None:
+        pytest.skip("textsynth._lines is not built")
+    a, b, c = (np.full((h, w), v, np.uint8) for h, w, v in ((3, 4, 100), (3, 4, 50), (2, 2, 7)))
+    b[0, 0] = 200
+    mask = np.zeros((5, 10), np.uint8)
+    layout._place(mask, [(10, 20, 14, 23, a, 0), (12, 21, 16, 24, b, 1), (17, 20, 19, 22, c, 2)], 10, 20)
+    expected = np.zeros((5, 10), np.uint8)
+    expected[0:3, 0:4] = a
+    np.maximum(expected[1:4, 2:6], b, out=expected[1:4, 2:6])
+    expected[0:2, 7:9] = c
+    assert np.array_equal(mask, expected)
+    with pytest.raises(ValueError, match="leaves the mask"):
+        layout._place(mask, [(9, 20, 13, 23, a, 0)], 10, 20)
+    with pytest.raises(ValueError, match="not 2-D uint8"):
+        layout._place(mask, [(10, 20, 14, 23, a.astype(np.float32), 0)], 10, 20)

@@ -1,6 +1,7 @@
-/* Per-line loops numpy cannot fuse, one compiled pass each with the GIL released: format 3's line decoding
- * (`zstd_chunks.undo_rows`, `sensor.add_sensor`) and the painter's ink blend (`effects.compose`). An installation
- * built without a C compiler lacks this module and they take their numpy path, which gives the same bytes:
+/* Per-line loops numpy cannot fuse, one compiled pass each: format 3's line decoding (`zstd_chunks.undo_rows`,
+ * `sensor.add_sensor`, with the GIL released) and the painter's glyph placing (`layout`), ink blend and levels
+ * (`effects.compose`) and per-sample seeding (`draws.stream`). An installation built without a C compiler lacks
+ * this module and they take their numpy path, which gives the same bytes:
  *
  *   undo_rows(rows, out, height, width)  each line's rows back from "row minus the row above, mod 256"
  *   add_terms(line, height, width, used, above, below, bank_cols, offset, ...)
@@ -9,6 +10,7 @@
  *   blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale)
  *       ink laid on the float32 canvas over a box: pixel + (ink - pixel) * weight.
  *   levels(image, out)  the float32 canvas rounded to uint8 gray levels, negatives 0
+ *   place(mask, placed, x0, y0)  glyph bitmaps into a text's mask (`layout`)
  *   seed_state(words)  the PCG64 seed numpy's SeedSequence makes of a list of 32-bit words (`draws.stream`)
  *
  * Every buffer's extent is checked here against what the loops touch, so no argument can make them read or
@@ -239,6 +241,65 @@ done:
     return result;
 }
 
+/* place(mask, placed, x0, y0): glyph bitmaps into a text's zeroed uint8 mask, as `layout.FontLayout.text_mask`
+ * places them: `placed` is a list of (x, y, x1, y1, bitmap, cluster) in pen coordinates, (x0, y0) the mask's
+ * origin; a bitmap clear of every one before it (x at or past the right edge so far) is copied, an overlapping
+ * one keeps the darker ink (a maximum). Every bitmap must be a C-contiguous 2-D uint8 array inside the mask. */
+static PyObject *place(PyObject *self, PyObject *args) {
+    Py_buffer mask;
+    PyObject *target, *placed;
+    Py_ssize_t x0, y0;
+    if (!PyArg_ParseTuple(args, "OO!nn", &target, &PyList_Type, &placed, &x0, &y0))
+        return NULL;
+    if (PyObject_GetBuffer(target, &mask, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (mask.ndim != 2 || mask.itemsize != 1 || (mask.format != NULL && strcmp(mask.format, "B") != 0)) {
+        PyErr_SetString(PyExc_ValueError, "place: the mask is not a C-contiguous 2-D uint8 array");
+        goto done;
+    }
+    Py_ssize_t mh = mask.shape[0], mw = mask.shape[1], right = PY_SSIZE_T_MIN, n = PyList_GET_SIZE(placed);
+    uint8_t *out = mask.buf;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item = PyList_GET_ITEM(placed, k);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 5) {
+            PyErr_SetString(PyExc_ValueError, "place: an item is not an (x, y, x1, y1, bitmap, ...) tuple");
+            goto done;
+        }
+        Py_ssize_t x = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 0)), y = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 1));
+        if ((x == -1 || y == -1) && PyErr_Occurred())
+            goto done;
+        Py_buffer g;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 4), &g, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            goto done;
+        int ok = g.ndim == 2 && g.itemsize == 1 && (g.format == NULL || strcmp(g.format, "B") == 0);
+        Py_ssize_t gh = ok ? g.shape[0] : 0, gw = ok ? g.shape[1] : 0, cx = x - x0, cy = y - y0;
+        if (!ok || cx < 0 || cy < 0 || cx > mw - gw || cy > mh - gh) {
+            PyBuffer_Release(&g);
+            PyErr_SetString(PyExc_ValueError, "place: a bitmap is not 2-D uint8, or leaves the mask");
+            goto done;
+        }
+        const uint8_t *src = g.buf;
+        for (Py_ssize_t r = 0; r < gh; r++) {
+            uint8_t *row = out + (cy + r) * mw + cx;
+            const uint8_t *from = src + r * gw;
+            if (x >= right)
+                memcpy(row, from, (size_t)gw);
+            else
+                for (Py_ssize_t c = 0; c < gw; c++)
+                    row[c] = from[c] > row[c] ? from[c] : row[c];
+        }
+        PyBuffer_Release(&g);
+        if (x + gw > right)
+            right = x + gw;
+    }
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&mask);
+    return result;
+}
+
 /* seed_state(words): the 4 uint64 words numpy's SeedSequence(list(words)).generate_state(4, np.uint64) returns
  * (what PCG64 is seeded with), as 32 bytes in native order, for 1..64 entropy words each in [0, 2**32): numpy's
  * pool of four uint32 words, its hash and mix constants, no spawn key. The Python side builds a generator from
@@ -306,6 +367,7 @@ static PyMethodDef methods[] = {
     {"blend", blend, METH_VARARGS, "blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale): "
                                    "ink laid on a float32 canvas over a box"},
     {"levels", levels, METH_VARARGS, "levels(image, out): a float32 canvas as uint8 levels (negatives 0, rounded)"},
+    {"place", place, METH_VARARGS, "place(mask, placed, x0, y0): glyph bitmaps into a text's mask"},
     {"seed_state", seed_state, METH_VARARGS, "seed_state(words): numpy SeedSequence(words)'s PCG64 seed, 32 bytes"},
     {NULL, NULL, 0, NULL},
 };

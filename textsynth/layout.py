@@ -19,6 +19,11 @@ import uharfbuzz as hb
 from textsynth.bidi import is_rtl, runs
 from textsynth.errors import TextsynthError
 
+try:  # the compiled glyph placing (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth._lines import place as _place
+except ImportError:  # (or by a textsynth before it)
+    _place = None
+
 SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cached object slows Python's GC)
 # Glyph bitmaps kept per process, all fonts and sizes together (a render with 20 fonts at 24-61 px holds
 # ~45 MB when every glyph has been drawn); past it every glyph cache is emptied and refills on demand.
@@ -286,6 +291,9 @@ class FontLayout:
         mask = np.zeros((max(y1s) - y0, max(x1s) - x0), np.uint8)
         if boxes is not None:
             boxes.extend(_cluster_boxes(len(text), shaped.clusters, placed, cells, size, x0, y0, max(y1s)))
+        if _place is not None:  # the loop below, compiled (same bytes)
+            _place(mask, placed, x0, y0)
+            return mask
         right = -math.inf  # right edge of the bitmaps placed so far
         for x, y, x1, y1, m, _ in placed:
             if x >= right:  # clear of every bitmap before it: a copy (half the cost of a maximum)

@@ -53,13 +53,15 @@ def _slant_warp(h: int, w: int, shear: float, perspective: float, angle: float) 
     end = (tr, br) if perspective > 0 else (tl, bl)
     end[0][1] += squeeze
     end[1][1] -= squeeze
-    corners = np.array([tl, tr, br, bl])
+    corners = [tl, tr, br, bl]  # plain floats: four points cost less in Python than in small numpy arrays
     if angle:  # as cv2.getRotationMatrix2D turns an image: counter-clockwise on screen (y down)
         a = math.radians(angle)
         cos, sin = math.cos(a), math.sin(a)
-        d = corners - corners.mean(axis=0)
-        corners = np.stack([cos * d[:, 0] + sin * d[:, 1], cos * d[:, 1] - sin * d[:, 0]], axis=1)
-    dst = (corners - corners.min(axis=0) + 2).astype(np.float32)  # 2 px of room for interpolation
+        mx = (((tl[0] + tr[0]) + br[0]) + bl[0]) / 4  # the centre as numpy's mean sums four rows, in order
+        my = (((tl[1] + tr[1]) + br[1]) + bl[1]) / 4
+        corners = [[cos * (x - mx) + sin * (y - my), cos * (y - my) - sin * (x - mx)] for x, y in corners]
+    lx, ly = min(c[0] for c in corners), min(c[1] for c in corners)
+    dst = np.array([[x - lx + 2, y - ly + 2] for x, y in corners], np.float32)  # 2 px of room for interpolation
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     size = (math.ceil(float(dst[:, 0].max())) + 2, math.ceil(float(dst[:, 1].max())) + 2)
     return cv2.getPerspectiveTransform(src, dst), size

@@ -186,7 +186,7 @@ def test_rotation_folded_into_the_slant_warp_matches_warping_then_rotating(shear
 
 @pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("words", [(0, 0), (7, 123456), (2**32 - 1, 5), (2**32, 5), (2**63, 1, 2), (-1, 3), (9,),
-                                   tuple(range(1, 12))])
+                                   tuple(range(1, 12)), (np.int64(3), np.uint32(2**32 - 2))])
 def test_stream_draws_what_default_rng_of_the_same_words_draws(words, compiled, monkeypatch):
     # every sample's records and effects are drawn from these streams: a faster seeding must not move a number
     from textsynth import draws

@@ -328,7 +328,11 @@ static PyObject *seed_state(PyObject *self, PyObject *args) {
     }
     uint32_t entropy[64];
     for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned long long w = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(words, i));
+        PyObject *word = PyNumber_Index(PyTuple_GET_ITEM(words, i));  /* a numpy integer too */
+        if (word == NULL)
+            return NULL;
+        unsigned long long w = PyLong_AsUnsignedLongLong(word);
+        Py_DECREF(word);
         if (w == (unsigned long long)-1 && PyErr_Occurred())
             return NULL;
         if (w > 0xffffffffull) {

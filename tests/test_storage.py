@@ -170,3 +170,22 @@ def test_the_cards_plain_h5py_code_reads_a_residual_datasets_exact_pixels(pair, 
     namespace: dict = {}
     exec("\n".join(re.findall(r"```python\n(.*?)```", card, re.S)), namespace)  # noqa: S102
     assert np.array_equal(namespace["images"], _images(pair["none"])[:len(namespace["images"])])
+
+
+@pytest.mark.parametrize("held_rows", [100, 300, 10_000])
+def test_record_columns_held_in_a_bounded_buffer_are_written_whole(held_rows, tmp_path, monkeypatch):
+    # the writer holds record columns and writes them in runs (one at close for a default shard): whatever the
+    # buffer's size against the 256-line blocks, the stored columns are the records
+    from textsynth import shards
+    from textsynth.generator import SampleGenerator
+    from textsynth.pipeline import ShardJob, render_shard
+    from textsynth.record import PARAM_FIELDS
+
+    monkeypatch.setattr(shards, "COLUMN_ROWS", held_rows)
+    config = small_config(n=700, output__shard_size=700)
+    gen = SampleGenerator(config)
+    render_shard(ShardJob(config.to_dict(), gen.fontset, str(tmp_path), 0, 0, 700))
+    records = [gen.params(i) for i in range(700)]
+    with h5py.File(tmp_path / "shard-00000.h5") as f:
+        for name in PARAM_FIELDS:
+            assert f[f"params/{name}"][...].tolist() == [getattr(p, name) for p in records], name

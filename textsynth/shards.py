@@ -164,6 +164,8 @@ def _create_datasets(f: h5py.File, count: int, width: int, height: int, max_len:
     return images, labels, label_length, text, params
 
 
+COLUMN_ROWS = 16_384  # record rows a writer holds before writing them to the shard's columns
+
 class ShardWriter:
     """Writes `count` consecutive samples into one shard file, block by block.
 
@@ -215,9 +217,12 @@ class ShardWriter:
                                   "shard_index": shard_index, "first_index": first_index, "count": count})
         self.images, self.labels, self.label_length, self.text, self.params = _create_datasets(
             self._file, count, width, height, max_len, max_text_bytes, compression)
-        # The record columns are gathered here and written once at close: ~70 small chunked writes a block
-        # cost more than the columns' bytes (a few MB a shard).
-        self._columns = {name: np.zeros(count, ds.dtype) for name, ds in self.params.items()}
+        # The record columns are gathered here and written COLUMN_ROWS at a time (a default shard's once, at
+        # close): ~70 small chunked writes every block cost more than the columns' bytes. Bounded, whatever
+        # the shard size (~4 MB).
+        self._column_rows = min(count, COLUMN_ROWS)
+        self._columns = {name: np.zeros(self._column_rows, ds.dtype) for name, ds in self.params.items()}
+        self._columns_start, self._columns_held = 0, 0
         if self.speckle is not None:
             self.modes = self._file.create_dataset(MODE, (count,), np.uint8, track_times=False)
         self.char_boxes = None
@@ -260,9 +265,30 @@ class ShardWriter:
         file_space = self.text.id.get_space()
         file_space.select_hyperslab((start,), (n,))
         self.text.id.write(h5py.h5s.create_simple((n,)), file_space, encoded, mtype=self.text.id.get_type())
-        for name, values in params_to_columns(params).items():
-            self._columns[name][start:end] = values
+        self._hold_columns(start, params_to_columns(params), n)
         self._dirty.set()
+
+    def _hold_columns(self, start: int, columns: dict[str, np.ndarray], n: int) -> None:
+        held = self._columns_held
+        if held and (start != self._columns_start + held or held + n > self._column_rows):
+            self._write_columns()
+            held = 0
+        if n > self._column_rows:  # a write larger than the buffer goes straight to the file
+            for name, values in columns.items():
+                self.params[name][start:start + n] = values
+            return
+        if not held:
+            self._columns_start = start
+        for name, values in columns.items():
+            self._columns[name][held:held + n] = values
+        self._columns_held = held + n
+
+    def _write_columns(self) -> None:
+        start, held = self._columns_start, self._columns_held
+        if held:
+            for name, values in self._columns.items():
+                self.params[name][start:start + held] = values[:held]
+            self._columns_held = 0
 
     def _write_chunks(self, start: int, images: np.ndarray) -> None:
         """Whole chunks, compressed here (a write starts at a chunk boundary; only the shard's last chunk may be
@@ -294,8 +320,7 @@ class ShardWriter:
     def close(self) -> tuple[str, int]:
         """Finish the shard atomically; returns (sha256, bytes) of the final file."""
         self._stop_flusher()
-        for name, values in self._columns.items():
-            self.params[name][...] = values
+        self._write_columns()
         self._file.flush()
         self._file.close()
         os.close(self._fd)

@@ -153,6 +153,18 @@ def test_real_folders_join_the_table_as_sets_scored_without_case(monkeypatch, tm
     assert run.main(["--only-real", "--real", str(tmp_path / "nothing"), "--engines", "ppocr"]) == 2
     assert "nothing" in capsys.readouterr().err.splitlines()[-1]
 
+    words = tmp_path / "signs"  # scene words, scored on letters and digits: "Total RM" is "totalrm"
+    (words / "img").mkdir(parents=True)
+    Image.new("L", (60, 20), 255).save(words / "img" / "0.png")
+    Image.new("L", (60, 20), 255).save(words / "img" / "1.png")
+    (words / "gt.txt").write_text("img/0.png\tTOTALRM\nimg/1.png\ttotal\n")
+    assert run.main(["--only-real", "--real", str(real), "--real-words", str(words), "--engines", "ppocr",
+                     "--results", str(results)]) == 0
+    text = results.read_text()
+    assert "| real: receipts | 3 | 35.00 % | 66.7 % |" in text
+    assert "| real: signs | 2 | 16.67 % | 50.0 % |" in text  # "total" read "totalrm": 2 edits of 12
+    assert "letters and digits only" in text
+
 
 def test_script_faces_are_unseen_and_listed_once():
     from benchmarks.transfer.unseen_fonts import SCRIPT_FONTS, language_fonts

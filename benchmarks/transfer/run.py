@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.n <= 100_000:
         print(f"transfer: --n must be in 1..100000, got {args.n}", file=sys.stderr)
         return 2
-    if args.only_real and not args.real:
-        print("transfer: --only-real needs at least one --real DIR", file=sys.stderr)
+    if args.only_real and not (args.real or args.real_words):
+        print("transfer: --only-real needs at least one --real or --real-words DIR", file=sys.stderr)
         return 2
     if "ppocr" in engines and importlib.util.find_spec("rapidocr_onnxruntime") is None:
         print("transfer: --engines ppocr needs the rapidocr-onnxruntime package: pip install 'textsynth[ppocr]' "
@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"transfer: missing Debian packages; install them with: apt-get install {' '.join(missing)}",
               file=sys.stderr)
         return 2
-    real = real_sets(args.real or [])  # checked before anything is built: a bad folder is one line now
+    # checked before anything is built: a bad folder is one line now
+    real = real_sets(args.real or []) + real_sets(args.real_words or [], words=True, first=len(args.real or []) + 1)
     data = Path(args.data)
     timings = []
     sets = [] if args.only_real else list(language_sets(args.language))
@@ -100,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{s.title}: {'built' if built else 'already built'} in {data / s.key} ({took:.0f} s)", flush=True)
         if built:
             timings.append(f"building set {s.title}: {took:.0f} s ({args.n} lines)")
-    # (key, title, about, folder, scored without case)
-    runs = [(s.key, s.title, s.about, data / s.key, False) for s in sets] + real
+    # (key, title, about, folder, scoring: "kept", "case" (case-insensitive) or "words" (letters and digits))
+    runs = [(s.key, s.title, s.about, data / s.key, "kept") for s in sets] + real
 
     # One column per model (each --model, or the shipped weights) and one for Tesseract.
     # With --lm, each model gets a second column: the same logits decoded with the character language model.
@@ -117,11 +118,12 @@ def run(args: argparse.Namespace) -> int:
         if engine in engines:
             columns[engine], labels[engine] = (engine, None, False), ENGINE_LABELS[engine]
     reports: dict[str, dict[str, dict]] = {}
-    for set_key, title, _about, folder, ignore_case in runs:
+    for set_key, title, _about, folder, scoring in runs:
         reports[set_key] = {}
         for key, (engine, run_dir, lm) in columns.items():
             t = time.perf_counter()
-            report = evaluate(run_dir, folder, engine=engine, lm=lm, ignore_case=ignore_case, language=args.language)
+            report = evaluate(run_dir, folder, engine=engine, lm=lm, ignore_case=scoring == "case",
+                              alphanumeric=scoring == "words", language=args.language)
             took = time.perf_counter() - t
             timings.append(f"evaluating {labels[key]} on set {title}: {took:.0f} s")
             reports[set_key][key] = report
@@ -144,19 +146,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def real_sets(folders: Sequence[str]) -> list[tuple[str, str, str, Path, bool]]:
-    """Each --real folder as a set (key, title, about, folder, scored without case); each must open as an
-    evaluation source (its first line is read now)."""
+def real_sets(folders: Sequence[str], words: bool = False, first: int = 1) -> list[tuple[str, str, str, Path, str]]:
+    """Each --real folder (or --real-words folder, `words`) as a set (key, title, about, folder, scoring); each
+    must open as an evaluation source (its first line is read now)."""
     from reference_model.sources import open_source
 
     out = []
-    for k, folder in enumerate(folders, 1):
+    for k, folder in enumerate(folders, first):
         path = Path(folder)
         source = open_source(path, limit=1)
         source.close()
-        out.append((f"real{k}", f"real: {path.name}",
-                    f"`{path.name}` ({source.kind} layout, given with --real): real lines, scored case-insensitively "
-                    "with spaces collapsed", path, True))
+        scored = ("real scene words, scored as scene-word benchmarks are (letters and digits only, case-insensitive)"
+                  if words else "real lines, scored case-insensitively with spaces collapsed")
+        flag = "--real-words" if words else "--real"
+        about = f"`{path.name}` ({source.kind} layout, given with {flag}): {scored}"
+        out.append((f"real{k}", f"real: {path.name}", about, path, "words" if words else "case"))
     return out
 
 
@@ -177,7 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--real", action="append",
                         help="a folder of real labelled lines (any layout `evaluate` reads) to add as a set, "
                              "scored case-insensitively; repeat it for several")
-    parser.add_argument("--only-real", action="store_true", help="skip the three synthetic sets (needs --real)")
+    parser.add_argument("--real-words", action="append",
+                        help="a folder of real scene words (IIIT5K-like) to add as a set, scored as scene-word "
+                             "benchmarks are: letters and digits only, case-insensitive; repeat it for several")
+    parser.add_argument("--only-real", action="store_true",
+                        help="skip the three synthetic sets (needs --real or --real-words)")
     parser.add_argument("--lm", action="store_true",
                         help="also decode each model with the character language model (its run's lm.json)")
     parser.add_argument("--n", type=int, default=300, help="lines per set (default 300)")

@@ -317,11 +317,16 @@ def _fake_ppocr(monkeypatch, reading):
     monkeypatch.setattr(ppocr, "ppocr_version", lambda: "fake")
 
 
-def test_ignore_case_folds_case_and_spaces(folder, tmp_path, monkeypatch):
-    data = _without_labels(folder, tmp_path / "cased")
-    names = [name for name, _ in _labels(folder)[:4]]
-    texts = ["HELLO  World", " hello world", "Hello World", "hello, world"]
+def _relabelled(folder, dest, texts: list[str]):
+    """The folder's first len(texts) images as a gt.txt list with these transcripts."""
+    data = _without_labels(folder, dest)
+    names = [name for name, _ in _labels(folder)[:len(texts)]]
     (data / "gt.txt").write_text("".join(f"{n}\t{t}\n" for n, t in zip(names, texts)))
+    return data
+
+
+def test_ignore_case_folds_case_and_spaces(folder, tmp_path, monkeypatch):
+    data = _relabelled(folder, tmp_path / "cased", ["HELLO  World", " hello world", "Hello World", "hello, world"])
     _fake_ppocr(monkeypatch, "hello world")
     kept = evaluate(None, data, engine="ppocr")
     folded = evaluate(None, data, engine="ppocr", ignore_case=True)
@@ -331,10 +336,7 @@ def test_ignore_case_folds_case_and_spaces(folder, tmp_path, monkeypatch):
 
 def test_alphanumeric_scores_letters_and_digits_only(folder, tmp_path, monkeypatch):
     # the scene-word protocol: a word read with a stray dot, quote or space is right; a wrong letter is not
-    data = _without_labels(folder, tmp_path / "words")
-    names = [name for name, _ in _labels(folder)[:4]]
-    texts = ["HERO", "WEVE", "hero", "HER0"]
-    (data / "gt.txt").write_text("".join(f"{n}\t{t}\n" for n, t in zip(names, texts)))
+    data = _relabelled(folder, tmp_path / "words", ["HERO", "WEVE", "hero", "HER0"])
     _fake_ppocr(monkeypatch, "'He ro.")
     folded = evaluate(None, data, engine="ppocr", ignore_case=True)
     words = evaluate(None, data, engine="ppocr", alphanumeric=True)
@@ -343,9 +345,7 @@ def test_alphanumeric_scores_letters_and_digits_only(folder, tmp_path, monkeypat
 
 
 def test_unknown_characters_are_counted_and_scored_or_skipped(folder, tmp_path, monkeypatch):
-    data = _without_labels(folder, tmp_path / "unknown")
-    names = [name for name, _ in _labels(folder)[:3]]
-    (data / "gt.txt").write_text(f"{names[0]}\tnaïve\n{names[1]}\tnaive\n{names[2]}\t日本\n")
+    data = _relabelled(folder, tmp_path / "unknown", ["naïve", "naive", "日本"])
     _fake_ppocr(monkeypatch, "naive")
     scored = evaluate(None, data, engine="ppocr")
     skipped = evaluate(None, data, engine="ppocr", skip_unknown=True)

@@ -35,15 +35,9 @@ def _stage(name: str, classic_only: bool = False) -> tuple:
     return tuple((() if s.always else tuple((f, OFF[f]) for f in s.trigger), s) for s in stage(name, classic_only))
 
 
-def _on(p: Any, trigger: tuple) -> bool:
-    for name, off in trigger:
-        if getattr(p, name) != off:
-            return True
-    return not trigger
-
-
 def _active(stage_effects: tuple, p: Any) -> list:
-    """The effects of a stage that apply to the record, in order (`_on` inlined: ~40 checks a sample)."""
+    """The effects of a stage that apply to the record, in order: those always on and those with a trigger field
+    off its "off" value (~40 checks a sample, in one loop)."""
     active = []
     for trigger, spec in stage_effects:
         for name, off in trigger:
@@ -93,8 +87,8 @@ def shape_ink(mask: np.ndarray, p: Any, angle: float, steps: list | None = None)
 def orientation_matrix(p: Any, height: int) -> Matrix | None:
     """Where the orientation stage (the flips) puts canvas points, pixel edges (None: nowhere else, no flip)."""
     matrix = None
-    for trigger, spec in _STAGES[False]["orientation"]:  # a degradation's own flip is on only if p is degraded
-        if spec.matrix is not None and _on(p, trigger):
+    for spec in _active(_STAGES[False]["orientation"], p):  # a degradation's own flip is on only if p is degraded
+        if spec.matrix is not None:
             flip = spec.matrix(p, height)
             matrix = flip if matrix is None else compose(flip, matrix)
     return matrix

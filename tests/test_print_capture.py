@@ -76,6 +76,8 @@ def test_capture_binarized_is_two_levels_and_low_resolution_scales_up():
     assert len(np.unique(two)) == 2
     assert (two[20:44, 30:226:12] == two.min()).mean() > 0.9  # the strokes on both sides of the shadow are ink
     assert (two[5:15] == two.max()).mean() > 0.9  # the shadowed paper is paper, not ink
+    for side in (two == two.min(), two == two.max()):  # each level: its side's mean, rounded half to even
+        assert two[side][0] == round(float(image[side].mean()))
     small = capture(image, 12, 24, binary=False)
     assert small.shape == image.shape and len(np.unique(small)) > 2
     assert np.corrcoef(small.ravel().astype(float), image.ravel().astype(float))[0, 1] > 0.8

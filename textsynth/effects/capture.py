@@ -28,10 +28,16 @@ def capture(image: np.ndarray, text_height: float, box_height: int, binary: bool
         background = cv2.blur(smooth, (reach, reach), borderType=cv2.BORDER_REPLICATE)
         low, high = cv2.minMaxLoc(smooth)[:2]  # of the smoothed line: speckle does not set the contrast
         step = np.float32(0.2 * max(high - low, 4.0))
-        ink = smooth < background - step if dark_ink else smooth > background + step
-        if ink.any() and not ink.all():  # two levels: the mean of each side of the threshold
-            small = np.where(ink, np.uint8(round(float(small[ink].mean()))),
-                             np.uint8(round(float(small[~ink].mean()))))
+        ink = (smooth < background - step if dark_ink else smooth > background + step).view(np.uint8)
+        inked = cv2.countNonZero(ink)
+        if 0 < inked < ink.size:  # two levels: the mean of each side of the threshold
+            # exact integer sums (boolean indexing for numpy's mean is ~20x slower), divided as numpy's mean does
+            ink_sum = int(cv2.sumElems(cv2.bitwise_and(small, small, mask=ink))[0])
+            paper_sum = int(cv2.sumElems(small)[0]) - ink_sum
+            levels = np.empty(256, np.uint8)
+            levels[0] = round(paper_sum / (ink.size - inked))
+            levels[1] = round(ink_sum / inked)
+            small = cv2.LUT(ink, levels)
     if small.shape != image.shape:
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     return small

@@ -207,12 +207,13 @@ def test_stream_draws_what_default_rng_of_the_same_words_draws(words, compiled, 
 
 
 def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
-    """textsynth/_lines.c's blend, levels and sensor terms and the numpy and OpenCV steps they replace paint the
-    same bytes: box-only ink, ink over the whole canvas (neighbours, specks, shadows), a drifting ink row, every
-    effect, speckle and paper texture."""
+    """textsynth/_lines.c's blend, levels, ramps and sensor terms and the numpy and OpenCV steps they replace paint
+    the same bytes: box-only ink, ink over the whole canvas (neighbours, specks, shadows), a drifting ink row,
+    gradients, light falloff and shadow edges, every effect, speckle and paper texture."""
     compose = pytest.importorskip("textsynth.effects.compose")
     pytest.importorskip("textsynth._lines")
     from textsynth import sensor
+    from textsynth.effects import background
 
     configs = [RenderConfig.from_dict({"preset": preset, "n": 30, "seed": 4}) for preset in ("default", "scene")]
     everything = RenderConfig(n=30, seed=5)  # every effect on for every sample: ink over the canvas, ink rows
@@ -223,6 +224,7 @@ def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(compose, "_compiled_blend", None)
             m.setattr(compose, "_compiled_levels", None)
+            m.setattr(background, "_compiled_ramp", None)
             m.setattr(sensor, "_lines", None)
             plain = [SampleGenerator(config).sample(i)[1] for i in range(30)]
         assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))

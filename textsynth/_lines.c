@@ -9,6 +9,8 @@
  *       columns [0, used), the term's window starting `offset` bytes into its banks of `bank_cols` columns.
  *   blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale)
  *       ink laid on the float32 canvas over a box: pixel + (ink - pixel) * weight.
+ *   ramp(image, width, height, row, column, kind, k, s)
+ *       a gradient, an illumination falloff or a shadow's edge over the float32 canvas, from a row and a column.
  *   levels(image, out)  the float32 canvas rounded to uint8 gray levels, negatives 0
  *   place(mask, placed, x0, y0)  glyph bitmaps into a text's mask (`layout`)
  *   seed_state(words)  the PCG64 seed numpy's SeedSequence makes of a list of 32-bit words (`draws.stream`)
@@ -197,6 +199,56 @@ done:
     return result;
 }
 
+/* ramp(image, width, height, row, column, kind, k, s): a light ramp over a float32 canvas, whose value at (r, c) is
+ * made of a float32 row (as wide as the canvas) and a float32 column (as high), in numpy's order of operations
+ * (effects/background.py's Coordinates, one IEEE float32 operation each, no fused multiply-add):
+ *   kind 0  pixel = (pixel + row[c]) + column[r]                         a gradient added
+ *   kind 1  pixel = pixel * ((row[c] + k) + column[r])                   an illumination falloff
+ *   kind 2  pixel = pixel * (1 - s * clip(((row[c] + column[r]) - k) * 12 + 0.5, 0, 1))   a shadow's soft edge */
+static PyObject *ramp(PyObject *self, PyObject *args) {
+    Py_buffer image, row_buf, column_buf;
+    Py_ssize_t width, height;
+    int kind;
+    float k, s;
+    if (!PyArg_ParseTuple(args, "w*nny*y*iff", &image, &width, &height, &row_buf, &column_buf, &kind, &k, &s))
+        return NULL;
+    PyObject *result = NULL;
+    if (width < 1 || height < 1 || image.len != width * height * (Py_ssize_t)sizeof(float) ||
+        row_buf.len != width * (Py_ssize_t)sizeof(float) || column_buf.len != height * (Py_ssize_t)sizeof(float) ||
+        kind < 0 || kind > 2) {
+        PyErr_SetString(PyExc_ValueError, "ramp: a buffer does not match the canvas, or an unknown kind");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const float *row = row_buf.buf, *column = column_buf.buf;
+    for (Py_ssize_t r = 0; r < height; r++) {
+        float *px = (float *)image.buf + r * width;
+        const float down = column[r];
+        if (kind == 0) {
+            for (Py_ssize_t c = 0; c < width; c++)
+                px[c] = (px[c] + row[c]) + down;
+        } else if (kind == 1) {
+            for (Py_ssize_t c = 0; c < width; c++)
+                px[c] = px[c] * ((row[c] + k) + down);
+        } else {
+            for (Py_ssize_t c = 0; c < width; c++) {
+                float v = ((row[c] + down) - k) * 12.0f + 0.5f;
+                v = v < 0.0f ? 0.0f : v;
+                v = v > 1.0f ? 1.0f : v;
+                px[c] = px[c] * (1.0f - s * v);
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&row_buf);
+    PyBuffer_Release(&column_buf);
+    return result;
+}
+
 /* levels(image, out): the float32 canvas as uint8 gray levels, what cv2.convertScaleAbs(cv2.threshold(image, 0, 0,
  * THRESH_TOZERO)) gives in two passes: a level not above 0 is 0, others round half to even and saturate at 255;
  * NaN is 255 as there (no effect makes one; the bytes match anyway). */
@@ -370,6 +422,7 @@ static PyMethodDef methods[] = {
                                            "[, above2, below2, bank_cols2, offset2]): the sensor stage on a line"},
     {"blend", blend, METH_VARARGS, "blend(image, width, height, x, y, weights, w, h, kind, ink_row, ink, scale): "
                                    "ink laid on a float32 canvas over a box"},
+    {"ramp", ramp, METH_VARARGS, "ramp(image, width, height, row, column, kind, k, s): a light ramp over a canvas"},
     {"levels", levels, METH_VARARGS, "levels(image, out): a float32 canvas as uint8 levels (negatives 0, rounded)"},
     {"place", place, METH_VARARGS, "place(mask, placed, x0, y0): glyph bitmaps into a text's mask"},
     {"seed_state", seed_state, METH_VARARGS, "seed_state(words): numpy SeedSequence(words)'s PCG64 seed, 32 bytes"},

@@ -17,6 +17,13 @@ from textsynth.effects.textures import KEYWORD as TEXTURES
 from textsynth.effects.textures import texture_bank
 from textsynth.errors import TextsynthError
 
+try:  # the compiled ramps (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth._lines import ramp as _compiled_ramp
+except ImportError:  # (or by a textsynth before it: a stale build is an old one, not an error)
+    _compiled_ramp = None
+
+_GRADIENT, _FALLOFF, _SHADOW_EDGE = 0, 1, 2  # _lines.ramp's kinds
+
 
 class PaperBank:
     """A block of zero-mean, unit-deviation paper texture: low-frequency blotches, fibres and fine grain.
@@ -122,12 +129,15 @@ class Backdrops:
 
 
 class Coordinates:
-    """Centred pixel coordinates of the canvas, scaled to [-1, 1] along the width, made once."""
+    """Centred pixel coordinates of the canvas, scaled to [-1, 1] along the width, made once; and the light
+    ramps laid over a float32 canvas with them (each in one compiled pass where built, else numpy's two or three:
+    the same float32 operations in the same order, so the same bytes)."""
 
     def __init__(self, width: int, height: int):
         half = width / 2
         self.x = ((np.arange(width, dtype=np.float32) + 0.5 - half) / half)[None, :]
         self.y = ((np.arange(height, dtype=np.float32) + 0.5 - height / 2) / half)[:, None]
+        self.y_slanted = self.y * np.float32(0.3)  # a shadow's edge leans 0.3 px across per px down
 
     def ramp_parts(self, angle_degrees: float, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """`scale` x a linear ramp across the canvas in the given direction (-1 .. 1 along the width), as a
@@ -135,6 +145,35 @@ class Coordinates:
         they cost two passes and no canvas-sized temporary."""
         a = math.radians(angle_degrees)
         return self.x * np.float32(scale * math.cos(a)), self.y * np.float32(scale * math.sin(a))
+
+    def add_gradient(self, image: np.ndarray, angle_degrees: float, scale: float) -> None:
+        """image += the ramp (`ramp_parts`), in place."""
+        along, across = self.ramp_parts(angle_degrees, scale)
+        if not _ramp(image, along, across, _GRADIENT):
+            image += along
+            image += across
+
+    def fall_off(self, image: np.ndarray, angle_degrees: float, scale: float, level: np.float32) -> None:
+        """image *= (ramp + level), in place: an illumination falloff."""
+        along, across = self.ramp_parts(angle_degrees, scale)
+        if not _ramp(image, along, across, _FALLOFF, level):
+            image *= (along + level) + across
+
+    def shade(self, image: np.ndarray, edge: np.float32, strength: np.float32) -> None:
+        """image *= 1 - strength x cover, in place, where cover rises from 0 to 1 over a few pixels across a
+        slanted edge at `edge` (-1 .. 1 along the width): a shadow."""
+        if not _ramp(image, self.x, self.y_slanted, _SHADOW_EDGE, edge, strength):
+            cover = np.clip((self.x + self.y_slanted - edge) * np.float32(12) + np.float32(0.5), 0, 1)
+            image *= 1 - strength * cover
+
+
+def _ramp(image: np.ndarray, row: np.ndarray, column: np.ndarray, kind: int, k: float = 0.0, s: float = 0.0) -> bool:
+    """A `Coordinates` ramp in one compiled pass (`_lines.ramp`); False: do it with numpy."""
+    if (_compiled_ramp is None or image.dtype != np.float32 or not image.flags.c_contiguous
+            or image.shape != (column.shape[0], row.shape[1])):
+        return False
+    _compiled_ramp(image, image.shape[1], image.shape[0], row, column, kind, float(k), float(s))
+    return True
 
 
 def _paper(frame) -> None:  # the sensor stage: texture in whole gray levels over paper and ink alike, added last
@@ -150,9 +189,7 @@ def _backdrop(frame) -> None:
 
 
 def _gradient(frame) -> None:
-    along, across = frame.env.coords.ramp_parts(frame.p.gradient_angle, frame.p.gradient / 2)
-    frame.image += along
-    frame.image += across
+    frame.env.coords.add_gradient(frame.image, frame.p.gradient_angle, frame.p.gradient / 2)
 
 
 def _rules(frame) -> None:

@@ -43,15 +43,12 @@ def _light(frame) -> None:
     """Darken by an illumination falloff: 1 - light/2 x (ramp + 1), the ramp -1 .. 1 along the width (one
     canvas-sized pass, then *=)."""
     p = frame.p
-    along, across = frame.env.coords.ramp_parts(p.light_angle, -p.light / 2)
-    frame.image *= (along + np.float32(1 - p.light / 2)) + across
+    frame.env.coords.fall_off(frame.image, p.light_angle, -p.light / 2, np.float32(1 - p.light / 2))
 
 
-def _shadow(frame) -> None:
-    p, coords = frame.p, frame.env.coords
-    edge = coords.x + coords.y * np.float32(0.3) - np.float32(2 * p.shadow_x - 1)
-    cover = np.clip(edge * np.float32(12) + np.float32(0.5), 0, 1)  # a soft edge a few pixels wide
-    frame.image *= 1 - np.float32(p.shadow) * cover
+def _shadow(frame) -> None:  # a soft edge a few pixels wide, `shadow_x` of the way along the line
+    p = frame.p
+    frame.env.coords.shade(frame.image, np.float32(2 * p.shadow_x - 1), np.float32(p.shadow))
 
 
 _LEVELS = np.arange(256, dtype=np.float64) / 255

@@ -8,7 +8,9 @@ Painter: textsynth's SampleGenerator (text + sample_params + paint) with the def
 Cold: a fresh generator on the first N samples (every glyph rasterized as texts first need it). Warm: the
 glyph caches filled for every font and size first (`Painter.warm_caches`, as a long render's workers hold
 them), N samples painted to settle, then the next N timed. The warm run is repeated with effects off (the
-typesetting alone: layout, fonts, text, rotation, noise).
+typesetting alone: layout, fonts, text, rotation, noise). The floor and the two warm painters are timed in
+turns, a tenth of N each, so that a machine that speeds up or slows down mid-run (another process, clock
+boost) moves all three alike and their ratios hold.
 --effects adds a cost table: microseconds per image that each degradation effect adds on its own (always
 on, every other effect off), against the same painter with no effect, warm caches.
 """
@@ -25,32 +27,46 @@ from PIL import Image, ImageDraw, ImageFont
 from textsynth import RenderConfig, SampleGenerator
 from textsynth.config import EFFECT_BOUNDS, Effect
 
-
-def floor_rate(texts: list[str], font_paths: list[str], width: int, height: int, seed: int = 0) -> float:
-    rng = np.random.default_rng(seed)
-    fonts = [ImageFont.truetype(p, 32, layout_engine=ImageFont.Layout.BASIC) for p in font_paths]
-    start = time.perf_counter()
-    for text in texts:
-        img = Image.new("L", (width, height), 255)
-        ImageDraw.Draw(img).text((10, 12), text, font=fonts[rng.integers(len(fonts))], fill=0)
-        img = img.rotate(rng.uniform(-3, 3), resample=Image.Resampling.BILINEAR, fillcolor=255)
-        arr = np.asarray(img, dtype=np.float64) + rng.normal(0, 25, (height, width))
-        np.clip(arr, 0, 255, out=arr).astype(np.uint8)
-    return len(texts) / (time.perf_counter() - start)
+ROUNDS = 10  # turns of the floor and the warm painters
 
 
-def painter_rate(gen: SampleGenerator, start: int, count: int) -> float:
+class Floor:
+    """The bare-Pillow baseline, its fonts opened once."""
+
+    def __init__(self, font_paths: list[str], width: int, height: int, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+        self.fonts = [ImageFont.truetype(p, 32, layout_engine=ImageFont.Layout.BASIC) for p in font_paths]
+        self.width, self.height = width, height
+
+    def seconds(self, texts: list[str]) -> float:
+        rng, width, height = self.rng, self.width, self.height
+        start = time.perf_counter()
+        for text in texts:
+            img = Image.new("L", (width, height), 255)
+            ImageDraw.Draw(img).text((10, 12), text, font=self.fonts[rng.integers(len(self.fonts))], fill=0)
+            img = img.rotate(rng.uniform(-3, 3), resample=Image.Resampling.BILINEAR, fillcolor=255)
+            arr = np.asarray(img, dtype=np.float64) + rng.normal(0, 25, (height, width))
+            np.clip(arr, 0, 255, out=arr).astype(np.uint8)
+        return time.perf_counter() - start
+
+
+def painter_seconds(gen: SampleGenerator, start: int, count: int) -> float:
     t = time.perf_counter()
     for i in range(start, start + count):
         gen.sample(i)
-    return count / (time.perf_counter() - t)
+    return time.perf_counter() - t
 
 
-def warm_rate(config: RenderConfig, n: int) -> float:
+def painter_rate(gen: SampleGenerator, start: int, count: int) -> float:
+    return count / painter_seconds(gen, start, count)
+
+
+def warmed(config: RenderConfig, n: int) -> SampleGenerator:
+    """A generator with every glyph cache filled and its first `n` samples painted (banks, shapes)."""
     gen = SampleGenerator(config)
     gen.painter.warm_caches()
-    painter_rate(gen, 0, n)
-    return painter_rate(gen, n, n)
+    painter_seconds(gen, 0, n)
+    return gen
 
 
 def effect_config(n: int, effect: str | None) -> RenderConfig:
@@ -86,11 +102,17 @@ def main() -> None:
     gen = SampleGenerator(config)
     texts = [gen.params(i).text for i in range(args.n)]
     paths = [f.path for f in gen.fontset.fonts]
-    floor = floor_rate(texts, paths, config.canvas.width, config.canvas.height)
+    baseline = Floor(paths, config.canvas.width, config.canvas.height)
     cold = painter_rate(SampleGenerator(config), 0, args.n)  # fresh glyph caches
-    warm = warm_rate(config, args.n)
     plain = RenderConfig.from_dict({"preset": args.preset, "n": args.n, "effects": {"enabled": False}})
-    typeset = warm_rate(plain, args.n)
+    painters = [warmed(config, args.n), warmed(plain, args.n)]
+    seconds = [0.0, 0.0, 0.0]  # floor, warm, warm with effects off
+    bounds = np.linspace(0, args.n, ROUNDS + 1).astype(int)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        seconds[0] += baseline.seconds(texts[lo:hi])
+        for k, painter in enumerate(painters, 1):
+            seconds[k] += painter_seconds(painter, args.n + lo, hi - lo)
+    floor, warm, typeset = (args.n / t for t in seconds)
     print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each, "
           f"preset {args.preset}, {len(paths)} fonts")
     for label, rate in (("bare-Pillow floor", floor), ("textsynth painter (cold)", cold),

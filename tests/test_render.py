@@ -229,3 +229,20 @@ def test_version_flag_prints_the_package_version():
 
     done = run_subprocess("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"textsynth {__version__}" and not done.stderr
+
+
+def test_a_render_worker_tells_loky_its_bounded_caches_are_no_leak(tmp_path, monkeypatch):
+    # loky replaces a worker whose memory grew 300 MB since its first task ("a worker stopped ... memory leak"),
+    # which a long render's glyph cache alone reaches: the worker raises that bound for itself, not past 1 GB
+    from joblib.externals.loky import process_executor
+
+    from textsynth import pipeline
+    from textsynth.generator import SampleGenerator
+    from textsynth.layout import GLYPH_CACHE_BYTES
+
+    monkeypatch.setattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", int(3e8))
+    monkeypatch.setattr(pipeline, "_GENERATORS", {})
+    config = small_config(n=20, output__shard_size=20)
+    pipeline.render_shard(pipeline.ShardJob(config.to_dict(), SampleGenerator(config).fontset, str(tmp_path), 0, 0, 20))
+    assert process_executor._MAX_MEMORY_LEAK_SIZE == pipeline.WORKER_GROWTH_BYTES == 1 << 30
+    assert pipeline.WORKER_GROWTH_BYTES > 3 * GLYPH_CACHE_BYTES

@@ -81,11 +81,28 @@ class ShardJob:
 _GENERATORS: dict[str, SampleGenerator] = {}
 
 
+# A worker's bounded caches (glyph bitmaps up to layout.GLYPH_CACHE_BYTES, with their Python objects about twice
+# that; faces, banks) grow its memory by some 300-400 MB over a long render. loky takes growth past 300 MB since a
+# worker's first task for a leak and replaces the worker (a "worker stopped" warning, and every cache made again).
+WORKER_GROWTH_BYTES = 1 << 30
+
+
+def _allow_cache_growth() -> None:
+    """Raise loky's leak threshold in this worker process to WORKER_GROWTH_BYTES (a real leak still trips it)."""
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:  # another joblib layout: its own rules apply
+        return
+    if getattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", WORKER_GROWTH_BYTES) < WORKER_GROWTH_BYTES:
+        process_executor._MAX_MEMORY_LEAK_SIZE = WORKER_GROWTH_BYTES
+
+
 def _generator(job: ShardJob) -> SampleGenerator:
     """One generator per worker process and config, so glyph caches outlive a single shard."""
     key = json.dumps(job.config, sort_keys=True)
     gen = _GENERATORS.get(key)
     if gen is None:
+        _allow_cache_growth()
         _GENERATORS.clear()
         gen = _GENERATORS[key] = SampleGenerator(RenderConfig.from_dict(job.config), job.fontset.charset,
                                                  job.fontset)

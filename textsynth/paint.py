@@ -36,7 +36,7 @@ class TextDoesNotFit(TextsynthError):
     """The text cannot fit the canvas even at the smallest allowed font size."""
 
 
-_LIGATURES = " fi fl ff ffi ffl"  # shaped to glyphs of their own by many Latin faces
+_LIGATURES = "fi fl ff ffi ffl"  # shaped to glyphs of their own by many Latin faces
 
 
 class Painter:
@@ -68,7 +68,8 @@ class Painter:
             covered = self.fontset.coverage[font_id]
             chars = "".join(sorted(c for c in covered if not c.isspace()))
             if chars:
-                text = chars + (" " if " " in covered else "") + (_LIGATURES if set("fil") <= covered else "")
+                ligatures = _LIGATURES if set("fil") <= covered else ""
+                text = chars + (" " + ligatures if " " in covered else "")
                 for size in range(self.min_size, self.max_size + 1, self.size_step):
                     self.layout.text_mask(font_id, text, size, 0.0, 1.0)
                     pairs += 1

@@ -207,13 +207,14 @@ def test_stream_draws_what_default_rng_of_the_same_words_draws(words, compiled, 
 
 
 def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
-    """textsynth/_lines.c's blend, levels, ramps and sensor terms and the numpy and OpenCV steps they replace paint
-    the same bytes: box-only ink, ink over the whole canvas (neighbours, specks, shadows), a drifting ink row,
-    gradients, light falloff and shadow edges, every effect, speckle and paper texture."""
+    """textsynth/_lines.c's blend, levels, ramps, tone tables and sensor terms and the numpy and OpenCV steps they
+    replace paint the same bytes: box-only ink, ink over the whole canvas (neighbours, specks, shadows), a drifting
+    ink row, gradients, light falloff and shadow edges, contrast and gamma, every effect, speckle and paper
+    texture."""
     compose = pytest.importorskip("textsynth.effects.compose")
     pytest.importorskip("textsynth._lines")
     from textsynth import sensor
-    from textsynth.effects import background
+    from textsynth.effects import background, light
 
     configs = [RenderConfig.from_dict({"preset": preset, "n": 30, "seed": 4}) for preset in ("default", "scene")]
     everything = RenderConfig(n=30, seed=5)  # every effect on for every sample: ink over the canvas, ink rows
@@ -225,9 +226,30 @@ def test_compiled_ink_blend_paints_numpy_s_bytes(monkeypatch):
             m.setattr(compose, "_compiled_blend", None)
             m.setattr(compose, "_compiled_levels", None)
             m.setattr(background, "_compiled_ramp", None)
+            m.setattr(light, "_compiled_tone_table", None)
             m.setattr(sensor, "_lines", None)
             plain = [SampleGenerator(config).sample(i)[1] for i in range(30)]
         assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))
+
+
+def test_compiled_tone_tables_are_numpy_s(monkeypatch):
+    # contrast and gamma over their whole bounds (float32 values, as records hold them), either one neutral, and
+    # values whose levels round at a half or saturate: the compiled table is numpy's, level for level
+    from types import SimpleNamespace
+
+    from textsynth.effects import light
+
+    if light._compiled_tone_table is None:
+        pytest.skip("textsynth._lines is not built")
+    rng = np.random.default_rng(3)
+    pairs = list(zip(rng.uniform(0.2, 2.0, 3000).astype(np.float32).tolist(),
+                     rng.uniform(0.3, 3.0, 3000).astype(np.float32).tolist()))
+    pairs += [(c, 1.0) for c, _ in pairs[:500]] + [(1.0, g) for _, g in pairs[:500]] + [(2.0, 1.0), (0.2, 3.0)]
+    records = [SimpleNamespace(contrast=c, gamma=g) for c, g in pairs]
+    compiled = [light.tone_table(p) for p in records]
+    monkeypatch.setattr(light, "_compiled_tone_table", None)
+    assert all(np.array_equal(a, light.tone_table(p)) for a, p in zip(compiled, records))
+    assert compiled[-2][0] == 0 and compiled[-2][255] == 255  # contrast 2 saturates both ends
 
 
 def test_compiled_levels_round_as_opencv_does():

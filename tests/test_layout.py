@@ -272,8 +272,9 @@ def test_glyphs_copied_where_clear_and_maxed_where_they_overlap_keep_every_pixel
 
 @pytest.mark.parametrize("language", ["en", "hi", "ar"])
 def test_compiled_glyph_placing_lays_out_numpy_s_masks(language, monkeypatch):
-    # textsynth/_lines.c's place and the numpy loop it replaces give the same masks: glyphs clear of each other
-    # (copied), and overlapping ones (tight tracking, marks, conjuncts, right-to-left runs: the darker ink kept)
+    # textsynth/_lines.c's pen_run and place and the Python loop they replace give the same masks: pens moved by
+    # tracking and word spacing, offsets rounded half to even, glyphs clear of each other (copied), and
+    # overlapping ones (tight tracking, marks, conjuncts, right-to-left runs: the darker ink kept)
     from textsynth import layout
 
     if layout._place is None:
@@ -282,8 +283,9 @@ def test_compiled_glyph_placing_lays_out_numpy_s_masks(language, monkeypatch):
     records = [gen.params(i) for i in range(40)]
     lay = gen.painter.layout
     cases = [(p.font_id, p.text, p.font_size, tracking, p.word_spacing) for p in records for tracking in (-0.08, 0.1)]
-    compiled = [lay.text_mask(*case) for case in cases]
+    compiled = [lay.text_mask(*case) for case in cases]  # every glyph cached by now: the compiled pen loop
     monkeypatch.setattr(layout, "_place", None)
+    monkeypatch.setattr(layout, "_pen_run", None)
     plain = [lay.text_mask(*case) for case in cases]
     assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))
 

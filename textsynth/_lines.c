@@ -13,6 +13,8 @@
  *       a gradient, an illumination falloff or a shadow's edge over the float32 canvas, from a row and a column.
  *   levels(image, out)  the float32 canvas rounded to uint8 gray levels, negatives 0
  *   place(mask, placed, x0, y0)  glyph bitmaps into a text's mask (`layout`)
+ *   pen_run(cache, gids, advance, ...)  where a shaped text's cached glyphs go along its pen (`layout`)
+ *   tone_table(contrast, gamma)  the 256 levels of a sample's contrast and gamma (`effects.light`)
  *   seed_state(words)  the PCG64 seed numpy's SeedSequence makes of a list of 32-bit words (`draws.stream`)
  *
  * Every buffer's extent is checked here against what the loops touch, so no argument can make them read or
@@ -352,6 +354,96 @@ done:
     return result;
 }
 
+/* pen_run(cache, gids, advance, x_offset, y_offset, space, tracked, size, tracking, word_spacing): the pen loop of
+ * `layout.FontLayout.text_mask` for a shaped text whose glyphs are all in `cache` (glyph id -> Glyph): the glyphs
+ * with ink as a list of (x, y, x1, y1, bitmap) and their union (x0, y0, x1, y1), with Python's float operations
+ * in Python's order and its rounding (half to even). None when a glyph is not cached or none has ink: the
+ * Python loop then rasterizes it, or raises. */
+static PyObject *pen_run(PyObject *self, PyObject *args) {
+    PyObject *cache, *gids, *adv, *xoff, *yoff, *space, *tracked;
+    Py_ssize_t size;
+    double tracking, word_spacing;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!ndd", &PyDict_Type, &cache, &PyTuple_Type, &gids, &PyTuple_Type, &adv,
+                          &PyTuple_Type, &xoff, &PyTuple_Type, &yoff, &PyTuple_Type, &space, &PyTuple_Type, &tracked,
+                          &size, &tracking, &word_spacing))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(gids);
+    if (PyTuple_GET_SIZE(adv) != n || PyTuple_GET_SIZE(xoff) != n || PyTuple_GET_SIZE(yoff) != n ||
+        PyTuple_GET_SIZE(space) != n || PyTuple_GET_SIZE(tracked) != n) {
+        PyErr_SetString(PyExc_ValueError, "pen_run: the shaped fields differ in length");
+        return NULL;
+    }
+    PyObject *placed = PyList_New(0);
+    if (placed == NULL)
+        return NULL;
+    double pen = 0.0, scale = (double)size;
+    Py_ssize_t x0 = PY_SSIZE_T_MAX, y0 = PY_SSIZE_T_MAX, x1 = PY_SSIZE_T_MIN, y1 = PY_SSIZE_T_MIN;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *g = PyDict_GetItemWithError(cache, PyTuple_GET_ITEM(gids, k));  /* borrowed */
+        if (g == NULL) {
+            if (PyErr_Occurred())
+                goto fail;
+            Py_DECREF(placed);
+            Py_RETURN_NONE;
+        }
+        if (!PyTuple_Check(g) || PyTuple_GET_SIZE(g) < 5) {
+            PyErr_SetString(PyExc_ValueError, "pen_run: a cached glyph is not a (mask, left, top, width, rows) tuple");
+            goto fail;
+        }
+        double a = PyFloat_AsDouble(PyTuple_GET_ITEM(adv, k));
+        if (a == -1.0 && PyErr_Occurred())
+            goto fail;
+        double step = PyObject_IsTrue(PyTuple_GET_ITEM(space, k)) ? a * word_spacing : a;
+        PyObject *bitmap = PyTuple_GET_ITEM(g, 0);
+        if (bitmap != Py_None) {
+            double xo = PyFloat_AsDouble(PyTuple_GET_ITEM(xoff, k)), yo = PyFloat_AsDouble(PyTuple_GET_ITEM(yoff, k));
+            Py_ssize_t left = PyLong_AsSsize_t(PyTuple_GET_ITEM(g, 1)), top = PyLong_AsSsize_t(PyTuple_GET_ITEM(g, 2));
+            Py_ssize_t width = PyLong_AsSsize_t(PyTuple_GET_ITEM(g, 3)), rows = PyLong_AsSsize_t(PyTuple_GET_ITEM(g, 4));
+            if (PyErr_Occurred())
+                goto fail;
+            Py_ssize_t x = (Py_ssize_t)nearbyint((pen + xo) * scale) + left;
+            Py_ssize_t y = yo != 0.0 ? top - (Py_ssize_t)nearbyint(yo * scale) : top;
+            PyObject *item = Py_BuildValue("(nnnnO)", x, y, x + width, y + rows, bitmap);
+            if (item == NULL || PyList_Append(placed, item) < 0) {
+                Py_XDECREF(item);
+                goto fail;
+            }
+            Py_DECREF(item);
+            x0 = x < x0 ? x : x0;
+            y0 = y < y0 ? y : y0;
+            x1 = x + width > x1 ? x + width : x1;
+            y1 = y + rows > y1 ? y + rows : y1;
+        }
+        pen += step;
+        if (PyObject_IsTrue(PyTuple_GET_ITEM(tracked, k)))
+            pen += tracking;
+    }
+    if (PyList_GET_SIZE(placed) == 0) {
+        Py_DECREF(placed);
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(Nnnnn)", placed, x0, y0, x1, y1);
+fail:
+    Py_DECREF(placed);
+    return NULL;
+}
+
+/* tone_table(contrast, gamma): `effects.light.tone_table`'s 256 levels as bytes, in numpy's float64 operations
+ * and order: clip(rint((level / 255) ** gamma * (255 * contrast) + 127.5 * (1 - contrast)), 0, 255). */
+static PyObject *tone_table(PyObject *self, PyObject *args) {
+    double contrast, gamma;
+    if (!PyArg_ParseTuple(args, "dd", &contrast, &gamma))
+        return NULL;
+    uint8_t table[256];
+    double gain = 255 * contrast, offset = 127.5 * (1 - contrast);
+    for (int i = 0; i < 256; i++) {
+        double level = (double)i / 255;
+        double v = nearbyint((gamma != 1.0 ? pow(level, gamma) : level) * gain + offset);
+        table[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    return PyBytes_FromStringAndSize((const char *)table, 256);
+}
+
 /* seed_state(words): the 4 uint64 words numpy's SeedSequence(list(words)).generate_state(4, np.uint64) returns
  * (what PCG64 is seeded with), as 32 bytes in native order, for 1..64 entropy words each in [0, 2**32): numpy's
  * pool of four uint32 words, its hash and mix constants, no spawn key. The Python side builds a generator from
@@ -425,6 +517,9 @@ static PyMethodDef methods[] = {
     {"ramp", ramp, METH_VARARGS, "ramp(image, width, height, row, column, kind, k, s): a light ramp over a canvas"},
     {"levels", levels, METH_VARARGS, "levels(image, out): a float32 canvas as uint8 levels (negatives 0, rounded)"},
     {"place", place, METH_VARARGS, "place(mask, placed, x0, y0): glyph bitmaps into a text's mask"},
+    {"pen_run", pen_run, METH_VARARGS, "pen_run(cache, gids, advance, x_offset, y_offset, space, tracked, size, "
+                                       "tracking, word_spacing): a text's glyphs placed along its pen"},
+    {"tone_table", tone_table, METH_VARARGS, "tone_table(contrast, gamma): contrast and gamma as 256 levels"},
     {"seed_state", seed_state, METH_VARARGS, "seed_state(words): numpy SeedSequence(words)'s PCG64 seed, 32 bytes"},
     {NULL, NULL, 0, NULL},
 };

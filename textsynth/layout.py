@@ -20,9 +20,10 @@ from textsynth.bidi import is_rtl, runs
 from textsynth.errors import TextsynthError
 
 try:  # the compiled glyph placing (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth._lines import pen_run as _pen_run
     from textsynth._lines import place as _place
 except ImportError:  # (or by a textsynth before it)
-    _place = None
+    _pen_run = _place = None
 
 SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cached object slows Python's GC)
 # Glyph bitmaps kept per process, all fonts and sizes together (a render with 20 fonts at 24-61 px holds
@@ -265,6 +266,14 @@ class FontLayout:
         `boxes`: a list that receives each character's box in the mask, flat (`_cluster_boxes`)."""
         shaped = shaped or self.shape(text)
         cache = self.glyphs.get(size) or self._size_cache(size)
+        if boxes is None and _pen_run is not None:  # the loop below, compiled, when every glyph is cached
+            run = _pen_run(cache, shaped.gids, shaped.advance, shaped.x_offset, shaped.y_offset, shaped.space,
+                           shaped.tracked, size, tracking, word_spacing)
+            if run is not None:
+                placed, x0, y0, x1, y1 = run
+                mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+                _place(mask, placed, x0, y0)
+                return mask
         placed = []
         cells = [] if boxes is not None else None  # (cluster, pen before, pen after) of each glyph without ink
         pen = 0.0

@@ -53,23 +53,25 @@ class RandomText:
         # A combining mark is never drawn on its own (after a space or a digit fonts draw it on a dotted circle):
         # Arabic's harakat come with `text.vowel_marks`, on letters.
         drawn = [s for s in charset.symbols if not unicodedata.combining(s)]
-        self._symbols = np.array(drawn)
+        self._symbols = drawn
         self._space = drawn.index(" ") if " " in drawn else -1
-        self._non_space = np.array([i for i in range(len(drawn)) if i != self._space])
+        self._non_space = [i for i in range(len(drawn)) if i != self._space]
         if len(self._non_space) == 0:
             raise TextsynthError("the charset holds only a space (and marks): random text would be invisible")
         self.report = SkipReport()
 
     def sample(self, rng: np.random.Generator) -> str:
         length = int(rng.integers(self.min_len, self.max_len + 1))
-        ids = rng.integers(0, len(self._symbols), size=length)
-        if self._space >= 0:
+        ids = rng.integers(0, len(self._symbols), size=length).tolist()
+        space = self._space
+        if space >= 0 and space in ids:
             # A space where it would be invisible (at an end, or doubled) is redrawn among the
             # other symbols: that is a uniform draw over the symbols allowed there.
             for k in range(length):
-                if ids[k] == self._space and (k == 0 or k == length - 1 or ids[k - 1] == self._space):
-                    ids[k] = self._non_space[rng.integers(len(self._non_space))]
-        return "".join(self._symbols[ids])
+                if ids[k] == space and (k == 0 or k == length - 1 or ids[k - 1] == space):
+                    ids[k] = self._non_space[int(rng.integers(len(self._non_space)))]
+        symbols = self._symbols
+        return "".join([symbols[i] for i in ids])
 
 
 def _clean_line(line: str) -> str:

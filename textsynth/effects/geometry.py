@@ -98,10 +98,10 @@ def curve_baseline(mask: np.ndarray, amount: float, period: float, phase: float)
     h, w = mask.shape
     amplitude, pad = _curve_wave(amount, h)
     offset = (amplitude * np.sin(2 * np.pi * np.arange(w) / max(period, 1.0) + phase)).astype(np.float32)
-    map_x = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h + 2 * pad, w))
+    map_x = np.empty((h + 2 * pad, w), np.float32)
+    map_x[...] = np.arange(w, dtype=np.float32)
     map_y = np.arange(h + 2 * pad, dtype=np.float32)[:, None] - np.float32(pad) - offset[None, :]
-    return cv2.remap(mask, np.ascontiguousarray(map_x), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=0)
+    return cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _curve_points(points: np.ndarray, shape: tuple, p) -> tuple[np.ndarray, tuple]:

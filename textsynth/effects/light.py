@@ -11,6 +11,11 @@ import numpy as np
 from textsynth.draws import stream
 from textsynth.effects.spec import EffectSpec, detail_draw, f32, flag, plain_draw
 
+try:  # the compiled table (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth._lines import tone_table as _compiled_tone_table
+except ImportError:  # (or by a textsynth before it)
+    _compiled_tone_table = None
+
 
 def _ink_variation(frame) -> None:
     """The ink's gray level drifts along the line: a (1, width) row."""
@@ -58,6 +63,8 @@ def tone_table(p) -> np.ndarray | None:
     """A 256-entry lookup table for the sample's contrast and gamma, or None when both are neutral."""
     if p.contrast == 1.0 and p.gamma == 1.0:
         return None
+    if _compiled_tone_table is not None:  # the same float64 operations in one compiled loop, ~10x faster
+        return np.frombuffer(_compiled_tone_table(p.contrast, p.gamma), np.uint8)
     table = _LEVELS ** p.gamma if p.gamma != 1.0 else _LEVELS.copy()
     table *= 255 * p.contrast  # 255 x (0.5 + (level - 0.5) x contrast)
     table += 127.5 * (1 - p.contrast)

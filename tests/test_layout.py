@@ -290,6 +290,32 @@ def test_compiled_glyph_placing_lays_out_numpy_s_masks(language, monkeypatch):
     assert all(np.array_equal(a, b) for a, b in zip(compiled, plain))
 
 
+@pytest.mark.parametrize("language", ["en", "hi", "ru"])
+def test_compiled_shaping_fields_are_python_s(language, monkeypatch):
+    # textsynth/_lines.c's shape_run and ink_span and the Python loops they replace make the same Shaped records
+    # and ink boxes: spaces, marks and kerning moved by offsets (Devanagari), ligatures (fewer glyphs than
+    # characters), glyphs without ink, letter and word spacing
+    from textsynth import layout
+
+    if layout._shape_run is None:
+        pytest.skip("textsynth._lines is not built")
+    gen = SampleGenerator(RenderConfig.from_dict({"language": language, "n": 60, "seed": 8}))
+    cases = [(p.font_id, p.text) for p in (gen.params(i) for i in range(60))]
+    cases += [(f, t) for f in range(0, len(gen.fontset.fonts), 7) for t in ("office ffi fl", "a  b", " ")
+              if language == "en"]
+    fonts = gen.painter.layout
+    for f, t in cases:  # every outline measured once: the compiled path from here on
+        fonts.font(f).shape(t)
+    compiled = [fonts.font(f).shape(t) for f, t in cases]
+    boxes = [s.ink_box(tracking, spacing) for s in compiled for tracking in (-0.07, 0.0, 0.2) for spacing in (1, 1.5)]
+    monkeypatch.setattr(layout, "_shape_run", None)
+    monkeypatch.setattr(layout, "_ink_span", None)
+    assert [fonts.font(f).shape(t) for f, t in cases] == compiled
+    assert [s.ink_box(tracking, spacing) for s in compiled for tracking in (-0.07, 0.0, 0.2)
+            for spacing in (1, 1.5)] == boxes
+    assert any(any(s.y_offset) for s in compiled) or language != "hi"  # the offset path was taken
+
+
 def test_compiled_glyph_placing_copies_clear_bitmaps_and_keeps_the_darker_ink_where_they_overlap():
     from textsynth import layout
 

@@ -14,6 +14,8 @@
  *   levels(image, out)  the float32 canvas rounded to uint8 gray levels, negatives 0
  *   place(mask, placed, x0, y0)  glyph bitmaps into a text's mask (`layout`)
  *   pen_run(cache, gids, advance, ...)  where a shaped text's cached glyphs go along its pen (`layout`)
+ *   shape_run(infos, positions, ink_em, upem, text)  a HarfBuzz buffer's glyphs as `layout.Shaped`'s fields
+ *   ink_span(advance, ink_x, space, tracked, ...)  a shaped text's outlines' left and right (`layout`)
  *   tone_table(contrast, gamma)  the 256 levels of a sample's contrast and gamma (`effects.light`)
  *   seed_state(words)  the PCG64 seed numpy's SeedSequence makes of a list of 32-bit words (`draws.stream`)
  *
@@ -428,6 +430,194 @@ fail:
     return NULL;
 }
 
+/* shape_run(infos, positions, ink_em, upem, text): the per-glyph fields `layout.FontLayout.shape` makes of one
+ * HarfBuzz buffer (left to right), with Python's float operations in Python's order: (gids, clusters, advance,
+ * x_offset, y_offset, ink_x, top, bottom, ink, space), lengths in em. `ink_em` maps a glyph id to its outline's
+ * ((left, right), top, bottom) in em, or None; None when a glyph is not in it (the Python path then measures it). */
+static PyObject *attr_codepoint, *attr_cluster, *attr_x_advance, *attr_x_offset, *attr_y_offset;
+
+static int long_attr(PyObject *obj, PyObject *name, long *value) {
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL)
+        return -1;
+    *value = PyLong_AsLong(v);
+    Py_DECREF(v);
+    return (*value == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *shape_run(PyObject *self, PyObject *args) {
+    PyObject *infos, *positions, *ink_em, *text;
+    double upem;
+    if (!PyArg_ParseTuple(args, "O!O!O!dU", &PyList_Type, &infos, &PyList_Type, &positions, &PyDict_Type, &ink_em,
+                          &upem, &text))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(infos), length = PyUnicode_GET_LENGTH(text);
+    if (PyList_GET_SIZE(positions) != n) {
+        PyErr_SetString(PyExc_ValueError, "shape_run: infos and positions differ in length");
+        return NULL;
+    }
+    double em = 1.0 / upem;
+    PyObject *gids = PyTuple_New(n), *clusters = PyTuple_New(n), *advance = PyTuple_New(n), *x_offset = PyTuple_New(n);
+    PyObject *y_offset = PyTuple_New(n), *ink_x = PyTuple_New(n), *ink = PyTuple_New(n), *space = PyTuple_New(n);
+    PyObject *result = NULL, *top = NULL, *bottom = NULL;
+    long *xo = NULL, *yo = NULL;
+    if (!gids || !clusters || !advance || !x_offset || !y_offset || !ink_x || !ink || !space)
+        goto done;
+    xo = PyMem_Malloc(sizeof(long) * (size_t)(n ? 2 * n : 1));
+    if (xo == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    yo = xo + n;
+    int offsets = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *info = PyList_GET_ITEM(infos, k), *pos = PyList_GET_ITEM(positions, k);
+        PyObject *gid = PyObject_GetAttr(info, attr_codepoint);
+        if (gid == NULL)
+            goto done;
+        PyTuple_SET_ITEM(gids, k, gid);
+        PyObject *e = PyDict_GetItemWithError(ink_em, gid);  /* borrowed */
+        if (e == NULL) {
+            if (!PyErr_Occurred()) {  /* not measured yet */
+                Py_INCREF(Py_None);
+                result = Py_None;
+            }
+            goto done;
+        }
+        Py_INCREF(e);
+        PyTuple_SET_ITEM(ink, k, e);
+        long cluster, adv;
+        if (long_attr(info, attr_cluster, &cluster) < 0 || long_attr(pos, attr_x_advance, &adv) < 0 ||
+            long_attr(pos, attr_x_offset, &xo[k]) < 0 || long_attr(pos, attr_y_offset, &yo[k]) < 0)
+            goto done;
+        if (cluster < 0 || cluster >= length) {
+            PyErr_SetString(PyExc_ValueError, "shape_run: a cluster lies outside the text");
+            goto done;
+        }
+        offsets |= xo[k] != 0 || yo[k] != 0;
+        PyObject *c = PyLong_FromLong(cluster), *a = PyFloat_FromDouble((double)adv * em);
+        PyObject *sp = PyBool_FromLong(Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, cluster)));
+        if (c == NULL || a == NULL) {
+            Py_XDECREF(c);
+            Py_XDECREF(a);
+            Py_DECREF(sp);
+            goto done;
+        }
+        PyTuple_SET_ITEM(clusters, k, c);
+        PyTuple_SET_ITEM(advance, k, a);
+        PyTuple_SET_ITEM(space, k, sp);
+    }
+    double high = 0.0, low = 0.0;
+    int inked = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *e = PyTuple_GET_ITEM(ink, k);
+        double dx = offsets ? (double)xo[k] * em : 0.0, dy = offsets ? (double)yo[k] * em : 0.0;
+        PyObject *fx = PyFloat_FromDouble(dx), *fy = PyFloat_FromDouble(dy);
+        if (fx == NULL || fy == NULL) {
+            Py_XDECREF(fx);
+            Py_XDECREF(fy);
+            goto done;
+        }
+        PyTuple_SET_ITEM(x_offset, k, fx);
+        PyTuple_SET_ITEM(y_offset, k, fy);
+        if (e == Py_None) {
+            Py_INCREF(Py_None);
+            PyTuple_SET_ITEM(ink_x, k, Py_None);
+            continue;
+        }
+        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(e, 0)) ||
+            PyTuple_GET_SIZE(PyTuple_GET_ITEM(e, 0)) != 2) {
+            PyErr_SetString(PyExc_ValueError, "shape_run: an ink extent is not ((left, right), top, bottom)");
+            goto done;
+        }
+        PyObject *lr = PyTuple_GET_ITEM(e, 0);
+        double t = PyFloat_AsDouble(PyTuple_GET_ITEM(e, 1)), b = PyFloat_AsDouble(PyTuple_GET_ITEM(e, 2));
+        if (PyErr_Occurred())
+            goto done;
+        if (offsets) {  /* each extent moved by its glyph's offset */
+            double l = PyFloat_AsDouble(PyTuple_GET_ITEM(lr, 0)), r = PyFloat_AsDouble(PyTuple_GET_ITEM(lr, 1));
+            if (PyErr_Occurred())
+                goto done;
+            PyObject *moved = Py_BuildValue("(dd)", dx + l, dx + r);
+            if (moved == NULL)
+                goto done;
+            PyTuple_SET_ITEM(ink_x, k, moved);
+            t = dy + t;
+            b = dy + b;
+        } else {
+            Py_INCREF(lr);
+            PyTuple_SET_ITEM(ink_x, k, lr);
+        }
+        if (!inked || t > high)  /* Python's max and min: the first of equals kept */
+            high = t;
+        if (!inked || b < low)
+            low = b;
+        inked = 1;
+    }
+    if (inked) {
+        top = PyFloat_FromDouble(high);
+        bottom = PyFloat_FromDouble(low);
+        if (top == NULL || bottom == NULL)
+            goto done;
+    } else {
+        top = Py_NewRef(Py_None);
+        bottom = Py_NewRef(Py_None);
+    }
+    result = PyTuple_Pack(10, gids, clusters, advance, x_offset, y_offset, ink_x, top, bottom, ink, space);
+done:
+    PyMem_Free(xo);
+    Py_XDECREF(gids);
+    Py_XDECREF(clusters);
+    Py_XDECREF(advance);
+    Py_XDECREF(x_offset);
+    Py_XDECREF(y_offset);
+    Py_XDECREF(ink_x);
+    Py_XDECREF(ink);
+    Py_XDECREF(space);
+    Py_XDECREF(top);
+    Py_XDECREF(bottom);
+    return result;
+}
+
+/* ink_span(advance, ink_x, space, tracked, tracking, word_spacing): (left, right) of a shaped text's outlines in
+ * em along its pen, as `layout.Shaped.ink_box` walks it (Python's float operations in Python's order). */
+static PyObject *ink_span(PyObject *self, PyObject *args) {
+    PyObject *adv, *ink_x, *space, *tracked;
+    double tracking, word_spacing;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!dd", &PyTuple_Type, &adv, &PyTuple_Type, &ink_x, &PyTuple_Type, &space,
+                          &PyTuple_Type, &tracked, &tracking, &word_spacing))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(adv);
+    if (PyTuple_GET_SIZE(ink_x) != n || PyTuple_GET_SIZE(space) != n || PyTuple_GET_SIZE(tracked) != n) {
+        PyErr_SetString(PyExc_ValueError, "ink_span: the shaped fields differ in length");
+        return NULL;
+    }
+    double pen = 0.0, left = INFINITY, right = -INFINITY;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *ext = PyTuple_GET_ITEM(ink_x, k);
+        if (ext != Py_None) {
+            if (!PyTuple_Check(ext) || PyTuple_GET_SIZE(ext) != 2) {
+                PyErr_SetString(PyExc_ValueError, "ink_span: an extent is not (left, right)");
+                return NULL;
+            }
+            double l = PyFloat_AsDouble(PyTuple_GET_ITEM(ext, 0)), r = PyFloat_AsDouble(PyTuple_GET_ITEM(ext, 1));
+            if (PyErr_Occurred())
+                return NULL;
+            if (pen + l < left)
+                left = pen + l;
+            if (pen + r > right)
+                right = pen + r;
+        }
+        double a = PyFloat_AsDouble(PyTuple_GET_ITEM(adv, k));
+        if (a == -1.0 && PyErr_Occurred())
+            return NULL;
+        pen += PyObject_IsTrue(PyTuple_GET_ITEM(space, k)) ? a * word_spacing : a;
+        if (PyObject_IsTrue(PyTuple_GET_ITEM(tracked, k)))
+            pen += tracking;
+    }
+    return Py_BuildValue("(dd)", left, right);
+}
+
 /* tone_table(contrast, gamma): `effects.light.tone_table`'s 256 levels as bytes, in numpy's float64 operations
  * and order: clip(rint((level / 255) ** gamma * (255 * contrast) + 127.5 * (1 - contrast)), 0, 255). */
 static PyObject *tone_table(PyObject *self, PyObject *args) {
@@ -519,6 +709,10 @@ static PyMethodDef methods[] = {
     {"place", place, METH_VARARGS, "place(mask, placed, x0, y0): glyph bitmaps into a text's mask"},
     {"pen_run", pen_run, METH_VARARGS, "pen_run(cache, gids, advance, x_offset, y_offset, space, tracked, size, "
                                        "tracking, word_spacing): a text's glyphs placed along its pen"},
+    {"shape_run", shape_run, METH_VARARGS, "shape_run(infos, positions, ink_em, upem, text): a HarfBuzz buffer's "
+                                           "glyphs as `layout.Shaped` fields"},
+    {"ink_span", ink_span, METH_VARARGS, "ink_span(advance, ink_x, space, tracked, tracking, word_spacing): "
+                                         "a shaped text's outlines' left and right"},
     {"tone_table", tone_table, METH_VARARGS, "tone_table(contrast, gamma): contrast and gamma as 256 levels"},
     {"seed_state", seed_state, METH_VARARGS, "seed_state(words): numpy SeedSequence(words)'s PCG64 seed, 32 bytes"},
     {NULL, NULL, 0, NULL},
@@ -527,4 +721,13 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "Per-line loops numpy cannot fuse, compiled.", -1,
                                     methods};
 
-PyMODINIT_FUNC PyInit__lines(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__lines(void) {
+    attr_codepoint = PyUnicode_InternFromString("codepoint");
+    attr_cluster = PyUnicode_InternFromString("cluster");
+    attr_x_advance = PyUnicode_InternFromString("x_advance");
+    attr_x_offset = PyUnicode_InternFromString("x_offset");
+    attr_y_offset = PyUnicode_InternFromString("y_offset");
+    if (!attr_codepoint || !attr_cluster || !attr_x_advance || !attr_x_offset || !attr_y_offset)
+        return NULL;
+    return PyModule_Create(&module);
+}

@@ -20,10 +20,12 @@ from textsynth.bidi import is_rtl, runs
 from textsynth.errors import TextsynthError
 
 try:  # the compiled glyph placing (textsynth/_lines.c); absent where the package was built without a C compiler
+    from textsynth._lines import ink_span as _ink_span
     from textsynth._lines import pen_run as _pen_run
     from textsynth._lines import place as _place
+    from textsynth._lines import shape_run as _shape_run
 except ImportError:  # (or by a textsynth before it)
-    _pen_run = _place = None
+    _ink_span = _pen_run = _place = _shape_run = None
 
 SHAPE_CACHE = 2048  # shaped (font, text) pairs kept per process (few: every cached object slows Python's GC)
 # Glyph bitmaps kept per process, all fonts and sizes together (a render with 20 fonts at 24-61 px holds
@@ -61,6 +63,9 @@ class Shaped:
         """(left, right, top, bottom) of the outlines in em, y up from the baseline; None without ink."""
         if self.top is None:
             return None
+        if _ink_span is not None:  # the loop below, compiled
+            left, right = _ink_span(self.advance, self.ink_x, self.space, self.tracked, tracking, word_spacing)
+            return left, right, self.top, self.bottom
         pen, left, right = 0.0, math.inf, -math.inf
         for adv, ext, space, tracked in zip(self.advance, self.ink_x, self.space, self.tracked):
             if ext is not None:
@@ -149,24 +154,52 @@ class FontLayout:
 
     def shape(self, text: str) -> Shaped:
         """HarfBuzz's glyphs for `text` (not cached here: `Layout.shape` caches per (font, text))."""
+        has_space = _WHITESPACE.search(text) is not None
+        fields = None
         if is_rtl(text):  # a right-to-left line: its runs shaped apart, laid out right to left (textsynth.bidi)
-            gids_l, clusters, positions, cursive = [], [], [], False
+            gids_l, clusters_l, positions, cursive = [], [], [], False
             for start, stop, rtl in reversed(runs(text)):
                 buf = self._shaped_buffer(text[start:stop], "rtl" if rtl else "ltr")
                 cursive = cursive or buf.script in CURSIVE_SCRIPTS
                 gids_l += [i.codepoint for i in buf.glyph_infos]
-                clusters += [start + i.cluster for i in buf.glyph_infos]
+                clusters_l += [start + i.cluster for i in buf.glyph_infos]
                 positions += buf.glyph_positions
-            gids = tuple(gids_l)
         else:
             buf = self._shaped_buffer(text, None)
             cursive = buf.script in CURSIVE_SCRIPTS
             infos, positions = buf.glyph_infos, buf.glyph_positions
-            gids = tuple([i.codepoint for i in infos])
-            clusters = [i.cluster for i in infos]
+            if _shape_run is not None:  # the loops below, compiled, once every glyph's outline is measured
+                fields = _shape_run(infos, positions, self._ink_em, self.upem, text)
+            if fields is None:
+                gids_l = [i.codepoint for i in infos]
+                clusters_l = [i.cluster for i in infos]
+        if fields is None:
+            fields = self._glyph_fields(text, tuple(gids_l), tuple(clusters_l), positions, has_space)
+        gids, clusters, advance, x_offset, y_offset, ink_x, top, bottom, ink, space = fields
+        n = len(gids)
+        simple = clusters == _in_order(n)  # one glyph per character, in order
+        if cursive or n == 0:
+            tracked = (False,) * n
+        elif simple:
+            tracked = (True,) * (n - 1) + (False,)
+        else:
+            tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
+        if 0 in gids:
+            drawable = False
+        elif simple and n == len(text):
+            drawable = all([e is not None or not _visible(c) for e, c in zip(ink, text)])
+        else:
+            drawable = _every_visible_cluster_inked(text, clusters, ink)
+        return Shaped(gids=gids, clusters=clusters, advance=advance, x_offset=x_offset, y_offset=y_offset,
+                      space=space if has_space else (False,) * n, tracked=tracked, ink_x=ink_x, top=top,
+                      bottom=bottom, has_space=has_space, drawable=drawable)
+
+    def _glyph_fields(self, text: str, gids: tuple, clusters: tuple, positions: list, has_space: bool) -> tuple:
+        """(gids, clusters, advance, x_offset, y_offset, ink_x, top, bottom, ink, space) of shaped glyphs in em
+        (`_lines.shape_run` compiles this), measuring outlines not seen before."""
         n = len(gids)
         known = self._ink_em
-        ink = [known[g] if g in known else self._glyph_ink_em(g) for g in gids]
+        ink = tuple([known[g] if g in known else self._glyph_ink_em(g) for g in gids])
         em = 1.0 / self.upem
         x_raw = [p.x_offset for p in positions]
         y_raw = [p.y_offset for p in positions]
@@ -181,27 +214,9 @@ class FontLayout:
             ink_x = tuple([None if e is None else e[0] for e in ink])
             tops = [e[1] for e in ink if e is not None]
             bottoms = [e[2] for e in ink if e is not None]
-        clusters = tuple(clusters)
-        simple = clusters == _in_order(n)  # one glyph per character, in order
-        if cursive or n == 0:
-            tracked = (False,) * n
-        elif simple:
-            tracked = (True,) * (n - 1) + (False,)
-        else:
-            tracked = tuple([clusters[k + 1] != clusters[k] for k in range(n - 1)] + [False])
-        has_space = _WHITESPACE.search(text) is not None
-        if 0 in gids:
-            drawable = False
-        elif simple and n == len(text):
-            drawable = all([e is not None or not _visible(c) for e, c in zip(ink, text)])
-        else:
-            drawable = _every_visible_cluster_inked(text, clusters, ink)
-        return Shaped(
-            gids=gids, clusters=clusters, advance=tuple([p.x_advance * em for p in positions]),
-            x_offset=x_offset, y_offset=y_offset,
-            space=tuple([text[c].isspace() for c in clusters]) if has_space else (False,) * n,
-            tracked=tracked, ink_x=ink_x, top=max(tops) if tops else None, bottom=min(bottoms) if bottoms else None,
-            has_space=has_space, drawable=drawable)
+        return (gids, clusters, tuple([p.x_advance * em for p in positions]), x_offset, y_offset, ink_x,
+                max(tops) if tops else None, min(bottoms) if bottoms else None, ink,
+                tuple([text[c].isspace() for c in clusters]) if has_space else (False,) * n)
 
     def _shaped_buffer(self, text: str, direction: str | None) -> hb.Buffer:
         buf = hb.Buffer()

@@ -1,7 +1,8 @@
 /* Per-line loops numpy cannot fuse, one compiled pass each: format 3's line decoding (`zstd_chunks.undo_rows`,
- * `sensor.add_sensor`, with the GIL released) and the painter's glyph placing (`layout`), ink blend and levels
- * (`effects.compose`) and per-sample seeding (`draws.stream`). An installation built without a C compiler lacks
- * this module and they take their numpy path, which gives the same bytes:
+ * `sensor.add_sensor`, with the GIL released) and the painter's shaping results and glyph placing (`layout`),
+ * ink blend and levels (`effects.compose`), tone tables (`effects.light`) and per-sample seeding (`draws.stream`).
+ * An installation built without a C compiler lacks this module and they take their numpy or Python path, which
+ * gives the same bytes:
  *
  *   undo_rows(rows, out, height, width)  each line's rows back from "row minus the row above, mod 256"
  *   add_terms(line, height, width, used, above, below, bank_cols, offset, ...)

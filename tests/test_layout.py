@@ -12,6 +12,7 @@ from PIL import Image
 
 from textsynth import RenderConfig, SampleGenerator
 from textsynth.dataset import open_dataset
+from textsynth.errors import TextsynthError
 from textsynth.export import export_folder
 from textsynth.fonts import bundled_fonts_dir
 from textsynth.layout import FontLayout
@@ -180,6 +181,31 @@ def test_left_aligned_lines_start_at_the_margin_plus_their_indent():
     cfg.typeset.left_aligned = 0.5
     xs = [SampleGenerator(cfg).params(i).x for i in range(100)]
     assert 20 < sum(x == cfg.canvas.margin for x in xs) < 80
+
+
+def test_tight_lines_fill_the_height_whatever_their_letters_and_tight_zero_draws_the_same_records():
+    # capitals and x-height words at their largest fitting size: the ink spans nearly the whole height (fonts'
+    # max_size alone leaves capitals at ~2/3 of it); a share of 0 keeps every record of a config without it
+    words = {"text": {"source": "words", "max_len": 6, "upper": 0.5}, "augment": {"max_angle": 0.0},
+             "effects": {"enabled": False}}
+    loose = SampleGenerator(RenderConfig.from_dict({"n": 40, "seed": 4, **words}))
+    tight = SampleGenerator(RenderConfig.from_dict({"n": 40, "seed": 4, "typeset": {"tight": 0.99}, **words}))
+    room = tight.config.canvas.height - 2 * tight.config.canvas.margin
+    spans, sizes = [], []
+    for i in range(40):
+        p = tight.params(i)
+        h, w = tight.painter.ink_mask(p).shape
+        spans.append(max(h / room, w / (tight.config.canvas.width - 2 * tight.config.canvas.margin)))
+        sizes.append(p.font_size)
+        tight.painter.paint(p)  # inside the canvas
+    assert min(spans) > 0.8 and np.median(spans) > 0.9
+    assert max(sizes) > tight.painter.max_size  # capitals and x-heights drawn past max_size to fill
+    loose_spans = [loose.painter.ink_mask(loose.params(i)).shape[0] / room for i in range(40)]
+    assert np.median(loose_spans) < 0.75
+    zero = SampleGenerator(RenderConfig.from_dict({"n": 40, "seed": 4, "typeset": {"tight": 0.0}, **words}))
+    assert [zero.params(i) for i in range(40)] == [loose.params(i) for i in range(40)]
+    with pytest.raises(TextsynthError, match=r"typeset.tight must be a share in \[0, 1\), got 1.0"):
+        RenderConfig.from_dict({"typeset": {"tight": 1.0}}).validate()
 
 
 def test_variable_width_samples_store_their_true_width_and_export_crops_to_it(tmp_path):

@@ -131,6 +131,22 @@ def test_a_different_config_is_refused_with_what_differs(tmp_path, run_cli):
     assert Manifest.read(out).seed == 5
 
 
+def test_a_render_started_before_tight_lines_existed_resumes_and_the_flag_sets_the_share(tmp_path, run_cli):
+    cfg = small_config(n=50, output__shard_size=25)
+    render(cfg, tmp_path / "ds", progress=False)
+    manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    del manifest["config"]["typeset"]["tight"]
+    manifest["shards"], manifest["complete"] = manifest["shards"][:1], False
+    (tmp_path / "ds" / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "ds" / "shard-00001.h5").unlink()
+    render(cfg, tmp_path / "ds", progress=False)
+    assert Manifest.read(tmp_path / "ds").complete
+    code, out, _ = run_cli("config", "--tight", "0.3")
+    assert code == 0 and "tight = 0.3\n" in out
+    code, _, err = run_cli("config", "--tight", "1")
+    assert code == 2 and "typeset.tight must be a share in [0, 1)" in err and err.count("\n") == 1
+
+
 def test_n_accepts_scientific_and_underscored_counts(tmp_path, run_cli):
     for spelling in ("1e3", "1_000", "1000"):
         code, out, err = run_cli("config", "--n", spelling)

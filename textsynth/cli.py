@@ -49,6 +49,8 @@ RENDER_FLAGS: dict[str, tuple[tuple[str, ...], Callable, str]] = {
     "max-len": (("text", "max_len"), int, "longest text, in characters"),
     "fonts": (("fonts", "dir"), str, "folders of .ttf/.otf fonts, comma-separated; 'bundled' is fonts/, "
               "'bundled-print' the receipt and sign faces of fonts/print/ (default: both)"),
+    "tight": (("typeset", "tight"), float, "share of lines drawn at the largest size that fits: the ink fills the "
+              "height (or width) whatever its letters, as a word detector's tight crop (default 0)"),
     "max-angle": (("augment", "max_angle"), float, "rotation range in degrees (±)"),
     "mirror": (("augment", "mirror"), float, "probability of a left-right flip"),
     "upside-down": (("augment", "upside_down"), float, "probability of a 180° turn"),

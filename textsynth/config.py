@@ -71,6 +71,9 @@ class TypesetConfig:
     word_spacing: tuple[float, float] = (0.8, 1.6)  # space-advance multiplier range (1: the font's own space)
     left_aligned: float = 0.5  # probability a line starts at the left margin plus an indent; else placed at random
     indent: tuple[float, float] = (0.0, 0.5)  # indent range of left-aligned lines, as fractions of the height
+    # share of lines drawn at the largest size that fits, up to twice the height in px (past fonts.max_size): the
+    # ink fills the line's height, or its width, whatever its letters, as a word detector's tight crop does
+    tight: float = 0.0
 
 
 @dataclass
@@ -195,6 +198,7 @@ class RenderConfig:
              f"typeset.left_aligned must be a probability in [0, 1], got {ts.left_aligned}"),
             (lambda: _float_range(ts.indent, 0.0, 10.0),
              f"typeset.indent must be (low, high) in [0, 10] heights, got {ts.indent}"),
+            (lambda: 0 <= ts.tight < 1, f"typeset.tight must be a share in [0, 1), got {ts.tight}"),
             (lambda: 0 <= a.max_angle <= 45, f"max-angle must be in [0, 45] degrees, got {a.max_angle}"),
             (lambda: 0 <= a.mirror <= 1, f"mirror must be a probability in [0, 1], got {a.mirror}"),
             (lambda: 0 <= a.upside_down <= 1, f"upside-down must be a probability in [0, 1], got {a.upside_down}"),

@@ -51,6 +51,7 @@ class Painter:
         self.typeset = config.typeset
         self.min_size = max(1, round(config.fonts.min_size * self.height))
         self.max_size = max(self.min_size, round(config.fonts.max_size * self.height))
+        self.fill_size = 2 * self.height  # a tight line's largest size: capitals and x-heights fill the height too
         self.size_step = config.fonts.size_step
         self.compositor = Compositor(self.width, self.height, config.seed, config.augment, config.effects)
         self._neighbour_strips: dict[int, np.ndarray] = {}  # per font: a line of random symbols, for clutter
@@ -146,12 +147,16 @@ class Painter:
         word_spacing = between_f32(ts.word_spacing, u[1]) if self.layout.shape(font_id, text).has_space else 1.0
         classic.update(sampler.draw_effects(rng))
         fx = EffectParams.switched_on(classic)
-        largest = min(self.max_size, self._predicted_max_size(font_id, text, tracking, word_spacing, angle, 0, fx))
+        # The size's uniform: its top `tight` share draws the largest size that fits (a tight crop), the rest is
+        # spread over the range (the same sizes as before when tight is 0).
+        tight = u[2] >= 1 - ts.tight
+        largest = min(self.fill_size if tight else self.max_size,
+                      self._predicted_max_size(font_id, text, tracking, word_spacing, angle, 0, fx))
         if largest < self.min_size:
             raise TextDoesNotFit(self._no_fit_message(text))
         step = self.size_step
         sizes = (largest - self.min_size) // step + 1
-        size = self.min_size + step * pick(u[2], sizes)
+        size = self.min_size + step * (sizes - 1 if tight else pick(u[2] / (1 - ts.tight), sizes))
         mask = self._ink(font_id, size, text, tracking, word_spacing, angle, fx)
         while not self._fits(mask):  # the prediction was a pixel or two optimistic
             size -= step

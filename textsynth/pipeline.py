@@ -407,7 +407,7 @@ def _render_locked(config: RenderConfig, out: Path, overwrite: bool, resume: boo
 
 
 # Settings added to a section after datasets were made with it, and the value that is what those datasets did.
-_LATER_SETTINGS = {("output", "char_boxes"): False, ("text", "vowel_marks"): 0.0}
+_LATER_SETTINGS = {("output", "char_boxes"): False, ("text", "vowel_marks"): 0.0, ("typeset", "tight"): 0.0}
 
 
 def _check_compatible(out: Path, existing: Manifest, config: RenderConfig, resume: bool) -> None:

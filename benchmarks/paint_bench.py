@@ -1,6 +1,6 @@
 """Painter speed against the bare-Pillow floor, one process, same run.
 
-    python benchmarks/paint_bench.py [--n 3000] [--preset default] [--effects]
+    python benchmarks/paint_bench.py [--n 3000] [--preset default] [--tight SHARE] [--effects]
 
 Floor, per image: ImageDraw.text of the whole string on a 512x64 canvas, Image.rotate of the whole
 canvas (bilinear), float64 numpy Gaussian noise added and clipped, conversion to a uint8 array.
@@ -96,15 +96,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=3000, help="images per measurement")
     parser.add_argument("--preset", default="default", help="the painter's preset (default: default)")
+    parser.add_argument("--tight", type=float, default=None, help="typeset.tight: the share of lines drawn at the "
+                        "largest size that fits (default: the preset's)")
     parser.add_argument("--effects", action="store_true", help="also print the per-effect cost table")
     args = parser.parse_args()
-    config = RenderConfig.from_dict({"preset": args.preset, "n": args.n})
+    extra = {} if args.tight is None else {"typeset": {"tight": args.tight}}
+    config = RenderConfig.from_dict({"preset": args.preset, "n": args.n, **extra})
     gen = SampleGenerator(config)
     texts = [gen.params(i).text for i in range(args.n)]
     paths = [f.path for f in gen.fontset.fonts]
     baseline = Floor(paths, config.canvas.width, config.canvas.height)
     cold = painter_rate(SampleGenerator(config), 0, args.n)  # fresh glyph caches
-    plain = RenderConfig.from_dict({"preset": args.preset, "n": args.n, "effects": {"enabled": False}})
+    plain = RenderConfig.from_dict({"preset": args.preset, "n": args.n, "effects": {"enabled": False}, **extra})
     painters = [warmed(config, args.n), warmed(plain, args.n)]
     seconds = [0.0, 0.0, 0.0]  # floor, warm, warm with effects off
     bounds = np.linspace(0, args.n, ROUNDS + 1).astype(int)
@@ -114,7 +117,7 @@ def main() -> None:
             seconds[k] += painter_seconds(painter, args.n + lo, hi - lo)
     floor, warm, typeset = (args.n / t for t in seconds)
     print(f"python {platform.python_version()}, {platform.machine()}, 1 process, {args.n} images each, "
-          f"preset {args.preset}, {len(paths)} fonts")
+          f"preset {args.preset}{'' if args.tight is None else f', tight {args.tight}'}, {len(paths)} fonts")
     for label, rate in (("bare-Pillow floor", floor), ("textsynth painter (cold)", cold),
                         ("textsynth painter (warm)", warm), ("textsynth painter (warm, effects off)", typeset)):
         ratio = "" if rate is floor else f"  = {rate / floor:.2f}x floor"

@@ -357,6 +357,19 @@ done:
     return result;
 }
 
+/* The pen after glyph k of a shaped text, as `layout` moves it: its advance (times the word spacing on a space),
+ * then the letter spacing where a cluster ends; Python's float operations in Python's order. -1 on a bad value. */
+static int advance_pen(PyObject *adv, PyObject *space, PyObject *tracked, Py_ssize_t k, double tracking,
+                       double word_spacing, double *pen) {
+    double a = PyFloat_AsDouble(PyTuple_GET_ITEM(adv, k));
+    if (a == -1.0 && PyErr_Occurred())
+        return -1;
+    *pen += PyObject_IsTrue(PyTuple_GET_ITEM(space, k)) ? a * word_spacing : a;
+    if (PyObject_IsTrue(PyTuple_GET_ITEM(tracked, k)))
+        *pen += tracking;
+    return 0;
+}
+
 /* pen_run(cache, gids, advance, x_offset, y_offset, space, tracked, size, tracking, word_spacing): the pen loop of
  * `layout.FontLayout.text_mask` for a shaped text whose glyphs are all in `cache` (glyph id -> Glyph): the glyphs
  * with ink as a list of (x, y, x1, y1, bitmap) and their union (x0, y0, x1, y1), with Python's float operations
@@ -393,10 +406,6 @@ static PyObject *pen_run(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "pen_run: a cached glyph is not a (mask, left, top, width, rows) tuple");
             goto fail;
         }
-        double a = PyFloat_AsDouble(PyTuple_GET_ITEM(adv, k));
-        if (a == -1.0 && PyErr_Occurred())
-            goto fail;
-        double step = PyObject_IsTrue(PyTuple_GET_ITEM(space, k)) ? a * word_spacing : a;
         PyObject *bitmap = PyTuple_GET_ITEM(g, 0);
         if (bitmap != Py_None) {
             double xo = PyFloat_AsDouble(PyTuple_GET_ITEM(xoff, k)), yo = PyFloat_AsDouble(PyTuple_GET_ITEM(yoff, k));
@@ -417,9 +426,8 @@ static PyObject *pen_run(PyObject *self, PyObject *args) {
             x1 = x + width > x1 ? x + width : x1;
             y1 = y + rows > y1 ? y + rows : y1;
         }
-        pen += step;
-        if (PyObject_IsTrue(PyTuple_GET_ITEM(tracked, k)))
-            pen += tracking;
+        if (advance_pen(adv, space, tracked, k, tracking, word_spacing, &pen) < 0)
+            goto fail;
     }
     if (PyList_GET_SIZE(placed) == 0) {
         Py_DECREF(placed);
@@ -609,12 +617,8 @@ static PyObject *ink_span(PyObject *self, PyObject *args) {
             if (pen + r > right)
                 right = pen + r;
         }
-        double a = PyFloat_AsDouble(PyTuple_GET_ITEM(adv, k));
-        if (a == -1.0 && PyErr_Occurred())
+        if (advance_pen(adv, space, tracked, k, tracking, word_spacing, &pen) < 0)
             return NULL;
-        pen += PyObject_IsTrue(PyTuple_GET_ITEM(space, k)) ? a * word_spacing : a;
-        if (PyObject_IsTrue(PyTuple_GET_ITEM(tracked, k)))
-            pen += tracking;
     }
     return Py_BuildValue("(dd)", left, right);
 }
